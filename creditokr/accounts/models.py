@@ -1,0 +1,156 @@
+"""People, the organisation they work in, its teams and their roles."""
+
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from creditokr.cycles.fiscal import FiscalCalendar, YearLabel, parse_time_zone
+from creditokr.okrs.progress import Tolerances
+
+
+def validate_time_zone(value: str) -> None:
+    try:
+        parse_time_zone(value)
+    except ValueError as error:
+        raise ValidationError(str(error)) from None
+
+
+class User(AbstractUser):
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text="Times are shown in this zone; empty means the organisation's.",
+    )
+
+    class Meta:
+        ordering = ["first_name", "last_name", "username"]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+
+class Organisation(models.Model):
+    """The one organisation a CreditOKR installation serves."""
+
+    MONTHS = [
+        (1, "January"),
+        (2, "February"),
+        (3, "March"),
+        (4, "April"),
+        (5, "May"),
+        (6, "June"),
+        (7, "July"),
+        (8, "August"),
+        (9, "September"),
+        (10, "October"),
+        (11, "November"),
+        (12, "December"),
+    ]
+
+    name = models.CharField(max_length=200, default="Credit management")
+    fiscal_year_start_month = models.PositiveSmallIntegerField(
+        choices=MONTHS,
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+    )
+    fiscal_year_label = models.CharField(
+        max_length=5,
+        choices=[
+            (YearLabel.END.value, "Year in which the fiscal year ends"),
+            (YearLabel.START.value, "Year in which the fiscal year starts"),
+        ],
+        default=YearLabel.END.value,
+    )
+    time_zone = models.CharField(
+        max_length=64, default="UTC", validators=[validate_time_zone]
+    )
+    at_risk_after = models.DecimalField(
+        "At risk when behind pace by more than (points)",
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("10"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+    )
+    off_track_after = models.DecimalField(
+        "Off track when behind pace by more than (points)",
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("25"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+    )
+    is_demo = models.BooleanField(
+        default=False, help_text="Set for the demo workspace made by `make run`."
+    )
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.at_risk_after > self.off_track_after:
+            raise ValidationError(
+                {"off_track_after": "Off track must start at or after at risk."}
+            )
+
+    @classmethod
+    def get(cls) -> "Organisation":
+        """The organisation row, created with defaults on first use."""
+        organisation = cls.objects.order_by("pk").first()
+        return organisation or cls.objects.create()
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return parse_time_zone(self.time_zone)
+
+    @property
+    def calendar(self) -> FiscalCalendar:
+        return FiscalCalendar(
+            self.fiscal_year_start_month, YearLabel(self.fiscal_year_label)
+        )
+
+    @property
+    def tolerances(self) -> Tolerances:
+        return Tolerances(self.at_risk_after, self.off_track_after)
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    """What someone may do in a team, from least to most."""
+
+    VIEWER = "viewer", "Viewer"
+    MEMBER = "member", "Member"
+    MANAGER = "manager", "Manager"
+    ADMIN = "admin", "Admin"
+
+
+ROLE_RANK = {Role.VIEWER: 0, Role.MEMBER: 1, Role.MANAGER: 2, Role.ADMIN: 3}
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "team"], name="one_role_per_team")
+        ]
+        ordering = ["team__name", "user__username"]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()} of {self.team}"

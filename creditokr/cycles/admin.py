@@ -1,0 +1,15 @@
+from django.contrib import admin
+
+from creditokr.cycles.models import CadenceEvent, Cycle
+
+
+class CadenceEventInline(admin.TabularInline):
+    model = CadenceEvent
+    extra = 0
+
+
+@admin.register(Cycle)
+class CycleAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "start_date", "end_date", "state"]
+    list_filter = ["kind", "state"]
+    inlines = [CadenceEventInline]

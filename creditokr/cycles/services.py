@@ -1,0 +1,108 @@
+"""Creating cycles on the fiscal calendar, with their cadence events."""
+
+from datetime import date, time
+
+from django.db import transaction
+from django.db.models import Count, Q, QuerySet
+
+from creditokr.accounts.models import Organisation, Team
+from creditokr.cycles.fiscal import FiscalPeriod, local_datetime
+from creditokr.cycles.models import (
+    CadenceEvent,
+    CadenceKind,
+    Cycle,
+    CycleKind,
+    CycleState,
+)
+
+# (kind, which day, local start time, minutes) for each quarter's rhythm.
+CADENCE = [
+    (CadenceKind.PLANNING, "start", time(10, 0), 120),
+    (CadenceKind.MID_REVIEW, "midpoint", time(10, 0), 60),
+    (CadenceKind.END_EVALUATION, "end", time(14, 0), 120),
+]
+
+
+def ensure_cycle(
+    organisation: Organisation,
+    period: FiscalPeriod,
+    today: date,
+    attendees: Team | None = None,
+) -> Cycle:
+    """The cycle for a fiscal period, created (with its cadence) if missing."""
+    kind = CycleKind.YEAR if period.quarter is None else CycleKind.QUARTER
+    with transaction.atomic():
+        cycle, created = Cycle.objects.get_or_create(
+            kind=kind,
+            fiscal_year=period.fiscal_year,
+            quarter=period.quarter,
+            defaults={
+                "name": period.label,
+                "start_date": period.start,
+                "end_date": period.end,
+                "state": _initial_state(period, today),
+            },
+        )
+        if created and kind == CycleKind.QUARTER:
+            add_cadence_events(organisation, cycle, attendees)
+    return cycle
+
+
+def _initial_state(period: FiscalPeriod, today: date) -> CycleState:
+    if today < period.start:
+        return CycleState.PLANNING
+    if today <= period.end:
+        return CycleState.ACTIVE
+    return CycleState.IN_REVIEW
+
+
+def add_cadence_events(
+    organisation: Organisation, cycle: Cycle, attendees: Team | None = None
+) -> list[CadenceEvent]:
+    """Planning at the start, review at the midpoint, evaluation at the end."""
+    period = cycle.period
+    days = {"start": period.start, "midpoint": period.midpoint, "end": period.end}
+    events = []
+    for kind, which, at, minutes in CADENCE:
+        event, _ = CadenceEvent.objects.get_or_create(
+            cycle=cycle,
+            kind=kind,
+            defaults={
+                "title": f"{cycle.name} {kind.label.lower()}",
+                "starts_at": local_datetime(days[which], at, organisation.zone),
+                "duration_minutes": minutes,
+                "attendees": attendees,
+            },
+        )
+        events.append(event)
+    return events
+
+
+def next_cycle(organisation: Organisation, cycle: Cycle, today: date) -> Cycle:
+    """The cycle after `cycle` (next quarter, across the fiscal-year end)."""
+    following = organisation.calendar.next_period(cycle.period)
+    return ensure_cycle(organisation, following, today)
+
+
+def cycles_containing(day: date) -> QuerySet[Cycle]:
+    return Cycle.objects.filter(start_date__lte=day, end_date__gte=day)
+
+
+def default_cycle(visible_objective_filter: Q, today: date) -> Cycle | None:
+    """The cycle a dashboard opens on: the running one with most objectives.
+
+    Quarters win ties over years, so a team that plans quarterly lands on its
+    quarter, and one whose objectives sit in the fiscal year lands there.
+    """
+    candidates = (
+        cycles_containing(today)
+        .exclude(state=CycleState.CLOSED)
+        .annotate(
+            live=Count(
+                "objectives",
+                filter=Q(objectives__archived=False) & visible_objective_filter,
+            )
+        )
+        .order_by("-live", "kind", "start_date")
+    )
+    return candidates.first() or Cycle.objects.order_by("-start_date").first()
