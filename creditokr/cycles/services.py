@@ -2,10 +2,11 @@
 
 from datetime import date, time
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 
-from creditokr.accounts.models import Organisation, Team
+from creditokr.accounts.models import Organisation, Team, User
 from creditokr.cycles.fiscal import FiscalPeriod, local_datetime
 from creditokr.cycles.models import (
     CadenceEvent,
@@ -106,3 +107,68 @@ def default_cycle(visible_objective_filter: Q, today: date) -> Cycle | None:
         .order_by("-live", "kind", "start_date")
     )
     return candidates.first() or Cycle.objects.order_by("-start_date").first()
+
+
+def find_cycle(period: FiscalPeriod) -> Cycle | None:
+    """The cycle already made for a fiscal period, if there is one."""
+    kind = CycleKind.YEAR if period.quarter is None else CycleKind.QUARTER
+    return Cycle.objects.filter(
+        kind=kind, fiscal_year=period.fiscal_year, quarter=period.quarter
+    ).first()
+
+
+# A cycle moves one way only, one step at a time.
+STATE_ORDER = [
+    CycleState.PLANNING,
+    CycleState.ACTIVE,
+    CycleState.IN_REVIEW,
+    CycleState.CLOSED,
+]
+
+
+def following_state(cycle: Cycle) -> CycleState | None:
+    """The state a cycle moves to next, or None once it is closed."""
+    position = STATE_ORDER.index(CycleState(cycle.state))
+    return STATE_ORDER[position + 1] if position + 1 < len(STATE_ORDER) else None
+
+
+def advance_cycle_state(cycle: Cycle, to_state: str) -> None:
+    """Move a cycle on: planning, active, in review, closed.
+
+    The update only happens if the cycle is still in the state the person
+    saw, so two people pressing the same button move it one step, not two.
+    """
+    expected = following_state(cycle)
+    if expected is None:
+        raise ValidationError({"state": f"{cycle} is closed; it cannot move on."})
+    if to_state != expected:
+        now, then = CycleState(cycle.state).label.lower(), expected.label.lower()
+        raise ValidationError(
+            {"state": f"{cycle} is {now}; it can only move to {then} next."}
+        )
+
+    moved = Cycle.objects.filter(pk=cycle.pk, state=cycle.state).update(state=expected)
+    if not moved:
+        raise ValidationError(
+            {"state": f"Someone else changed the state of {cycle}; reload the page."}
+        )
+    cycle.state = expected
+
+
+def update_cadence_event(
+    event: CadenceEvent,
+    organisation: Organisation,
+    *,
+    day: date,
+    at: time,
+    user: User | None = None,
+) -> None:
+    """Save a cadence event starting at `at` on `day`, organisation time.
+
+    The start is stored in UTC; a time the clocks skip moves forward by the
+    length of the gap (see `fiscal.local_datetime`).
+    """
+    event.starts_at = local_datetime(day, at, organisation.zone)
+    event.updated_by = user
+    event.full_clean()
+    event.save()

@@ -7,19 +7,24 @@ overwriting it.
 """
 
 import logging
+import re
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.db.models import F, Max
+from django.utils import timezone
 from django.utils.formats import date_format
 
 from creditokr.accounts.models import Organisation, User
 from creditokr.cycles.fiscal import local_today
 from creditokr.okrs.models import (
+    OVERRIDABLE_STATUSES,
     CheckIn,
     CheckInSource,
+    Initiative,
     KeyResult,
     Objective,
     Unit,
@@ -68,7 +73,9 @@ def apply_target_definition(key_result: KeyResult) -> None:
         key_result.target_change = None
         return
 
-    if key_result.target_mode != TargetMode.ABSOLUTE:
+    if key_result.target_mode == TargetMode.ABSOLUTE:
+        key_result.target_change = None
+    else:
         _derive_relative_target(key_result)
     if key_result.target_value is None:
         raise ValidationError({"target_value": "Give a target value."})
@@ -138,7 +145,9 @@ def unit_problem(unit: str, value: Decimal) -> str | None:
     if unit == Unit.DAYS and value < 0:
         return f"A number of days cannot be negative ({format_decimal(value)})."
     if unit == Unit.COUNT and (value < 0 or value != value.to_integral_value()):
-        return f"A count must be a whole number of 0 or more, not {format_decimal(value)}."
+        return (
+            f"A count must be a whole number of 0 or more, not {format_decimal(value)}."
+        )
     return None
 
 
@@ -186,14 +195,14 @@ def record_check_in(
 def _validate_check_in(check_in: CheckIn, today: date) -> None:
     key_result = check_in.key_result
     cycle = key_result.objective.cycle
+    if key_result.archived or key_result.objective.archived:
+        raise ValidationError("This key result is archived; restore it to check in.")
     if check_in.as_of > today:
-        raise ValidationError(
-            {"as_of": f"The as-of date cannot be in the future (today is {_day(today)})."}
-        )
+        message = f"The as-of date cannot be in the future (today is {_day(today)})."
+        raise ValidationError({"as_of": message})
     if check_in.as_of < cycle.start_date:
-        raise ValidationError(
-            {"as_of": f"{cycle} starts on {_day(cycle.start_date)}; pick a date from then."}
-        )
+        message = f"{cycle} starts on {_day(cycle.start_date)}; pick a date from then."
+        raise ValidationError({"as_of": message})
 
     if key_result.kind == Kind.MILESTONE:
         if check_in.done is None:
@@ -222,9 +231,8 @@ def check_parent(objective: Objective, parent: Objective | None) -> None:
     node = parent
     while node is not None:
         if node.pk == objective.pk:
-            raise ValidationError(
-                {"parent": "An objective cannot be aligned under itself or its own children."}
-            )
+            message = "An objective cannot be aligned under itself or its children."
+            raise ValidationError({"parent": message})
         if node.pk in seen:
             break
         seen.add(node.pk)
@@ -236,9 +244,172 @@ def set_status_override(
 ) -> None:
     """Let the owner state a status the numbers do not show, with a reason."""
     reason = reason.strip()
+    if status and status not in dict(OVERRIDABLE_STATUSES):
+        raise ValidationError(
+            {"status_override": f"{status!r} is not a status you can choose."}
+        )
     if status and not reason:
         raise ValidationError({"status_override_reason": "Say why you override."})
 
     objective.status_override = status
     objective.status_override_reason = reason if status else ""
     save_versioned(objective, expected_version)
+
+
+# Creating and editing objectives
+
+
+def create_objective(user: User, objective: Objective) -> Objective:
+    """Add a new objective, checked in full before it is saved."""
+    check_parent(objective, objective.parent)
+    objective.full_clean()
+    objective.save()
+    logger.info("objective %s created by user %s", objective.pk, user.pk)
+    return objective
+
+
+def update_objective(user: User, objective: Objective, expected_version: int) -> None:
+    """Save an edited objective; a move to another cycle or parent too."""
+    check_parent(objective, objective.parent)
+    objective.full_clean()
+    save_versioned(objective, expected_version)
+    logger.info("objective %s edited by user %s", objective.pk, user.pk)
+
+
+def archive_objective(user: User, objective: Objective) -> None:
+    """Take an objective out of lists and roll-ups, keeping all its history."""
+    if _set_archived(objective, archived=True):
+        logger.info("objective %s archived by user %s", objective.pk, user.pk)
+
+
+def restore_objective(user: User, objective: Objective) -> None:
+    if _set_archived(objective, archived=False):
+        logger.info("objective %s restored by user %s", objective.pk, user.pk)
+
+
+def _set_archived(item: Objective | KeyResult, *, archived: bool) -> bool:
+    """Flip the archived flag once, however many times it is asked for."""
+    changed = (
+        type(item)
+        .objects.filter(pk=item.pk, archived=not archived)
+        .update(archived=archived, version=F("version") + 1, updated_at=timezone.now())
+    )
+    item.refresh_from_db(fields=["archived", "version", "updated_at"])
+    return changed > 0
+
+
+# Creating and editing key results
+
+CURRENCY_CODE = re.compile(r"[A-Z]{3}")
+
+
+def check_key_result(key_result: KeyResult) -> None:
+    """Everything a key result's definition must satisfy, keyed by field.
+
+    Relative targets are derived here from their definition, so changing the
+    baseline of a "15% lower" key result moves its target with it.
+    """
+    _check_currency(key_result)
+    _check_due_date(key_result)
+    apply_target_definition(key_result)
+    key_result.full_clean()
+
+
+def _check_currency(key_result: KeyResult) -> None:
+    code = key_result.currency_code.strip()
+    if key_result.unit != Unit.CURRENCY:
+        key_result.currency_code = ""
+        return
+    if not code:
+        raise ValidationError(
+            {"currency_code": "Give the currency's code, like GBP or EUR."}
+        )
+    if not CURRENCY_CODE.fullmatch(code):
+        raise ValidationError(
+            {
+                "currency_code": "A currency code is three capital letters, "
+                f"like GBP or EUR, not {code!r}."
+            }
+        )
+    key_result.currency_code = code
+
+
+def _check_due_date(key_result: KeyResult) -> None:
+    due = key_result.due_date
+    cycle = key_result.objective.cycle
+    if due is None:
+        return
+    if due < cycle.start_date:
+        raise ValidationError(
+            {
+                "due_date": f"{cycle} starts on {_day(cycle.start_date)}; "
+                "the due date cannot be before that."
+            }
+        )
+    if due > cycle.end_date:
+        raise ValidationError(
+            {
+                "due_date": f"{cycle} ends on {_day(cycle.end_date)}; pick a "
+                "date up to then, or leave it empty for the cycle end."
+            }
+        )
+
+
+def create_key_result(user: User, key_result: KeyResult) -> KeyResult:
+    """Add a key result at the end of its objective's list."""
+    check_key_result(key_result)
+    last = KeyResult.objects.filter(objective=key_result.objective).aggregate(
+        last=Max("position")
+    )["last"]
+    key_result.position = 0 if last is None else last + 1
+    key_result.save()
+    logger.info("key result %s created by user %s", key_result.pk, user.pk)
+    return key_result
+
+
+def update_key_result(user: User, key_result: KeyResult, expected_version: int) -> None:
+    check_key_result(key_result)
+    save_versioned(key_result, expected_version)
+    logger.info("key result %s edited by user %s", key_result.pk, user.pk)
+
+
+def archive_key_result(user: User, key_result: KeyResult) -> None:
+    """Leave a key result out of its objective's progress; history stays."""
+    if _set_archived(key_result, archived=True):
+        logger.info("key result %s archived by user %s", key_result.pk, user.pk)
+
+
+def restore_key_result(user: User, key_result: KeyResult) -> None:
+    if _set_archived(key_result, archived=False):
+        logger.info("key result %s restored by user %s", key_result.pk, user.pk)
+
+
+# Creating and editing initiatives
+
+
+def check_initiative(initiative: Initiative) -> None:
+    key_result = initiative.key_result
+    if key_result is not None and key_result.objective_id != initiative.objective_id:
+        raise ValidationError(
+            {"key_result": "Pick one of this objective's key results."}
+        )
+    initiative.full_clean()
+
+
+def create_initiative(user: User, initiative: Initiative) -> Initiative:
+    check_initiative(initiative)
+    last = Initiative.objects.filter(objective=initiative.objective).aggregate(
+        last=Max("position")
+    )["last"]
+    initiative.position = 0 if last is None else last + 1
+    initiative.save()
+    logger.info("initiative %s created by user %s", initiative.pk, user.pk)
+    return initiative
+
+
+def update_initiative(
+    user: User, initiative: Initiative, expected_version: int
+) -> None:
+    check_initiative(initiative)
+    save_versioned(initiative, expected_version)
+    logger.info("initiative %s edited by user %s", initiative.pk, user.pk)

@@ -1,0 +1,388 @@
+"""Cycles on the fiscal calendar: list, detail, planning actions and cadence.
+
+Everyone signed in sees every cycle (what is inside one is filtered by
+`okrs.access`). Administrators create cycles; managers and administrators
+move cycles along, open the next one, reschedule cadence events and load
+templates (managers only into teams they manage).
+
+The htmx rule is the same as for the OKR forms: an htmx request that is not
+boosted gets the form's container (status 200); anything else gets the whole
+page, with 400 for input errors.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from http import HTTPStatus
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.formats import date_format
+from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.middleware import HtmxDetails
+
+from creditokr.accounts.models import Organisation, Team
+from creditokr.cycles import services
+from creditokr.cycles.fiscal import local_today
+from creditokr.cycles.forms import (
+    CadenceEventForm,
+    CycleCreateForm,
+    StartFromTemplateForm,
+)
+from creditokr.cycles.models import CadenceEvent, Cycle
+from creditokr.okrs import access
+from creditokr.okrs.access import Actor
+from creditokr.okrs.okr_template import (
+    LoadResult,
+    TemplateError,
+    available_templates,
+    load_template,
+)
+
+GET_OR_POST = require_http_methods(["GET", "POST"])
+FORM_PAGE = "cycles/form_page.html"
+
+
+class CycleRequest(HttpRequest):
+    """A request as our middleware leaves it."""
+
+    htmx: HtmxDetails
+    organisation: Organisation
+
+
+# Who may do what with cycles
+
+
+def may_plan_cycles(actor: Actor) -> bool:
+    """Managers and administrators run the quarter's rhythm."""
+    return actor.is_admin or bool(actor.managed_team_ids)
+
+
+def _require_admin(actor: Actor) -> None:
+    if not actor.is_admin:
+        raise PermissionDenied("Only administrators can do this.")
+
+
+def _require_planner(actor: Actor) -> None:
+    if not may_plan_cycles(actor):
+        raise PermissionDenied("Only managers and administrators can do this.")
+
+
+def _template_teams(actor: Actor) -> QuerySet[Team]:
+    """Teams this actor may load a template into."""
+    if actor.is_admin:
+        return Team.objects.all()
+    return Team.objects.filter(pk__in=actor.managed_team_ids)
+
+
+# Shared plumbing
+
+
+def _wants_partial(request: CycleRequest) -> bool:
+    htmx = request.htmx
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+def _show_form(
+    request: CycleRequest,
+    form: forms.BaseForm,
+    context: dict[str, Any],
+    *,
+    status: int = HTTPStatus.OK,
+) -> HttpResponse:
+    context = {"form": form, "action": request.get_full_path(), **context}
+    if _wants_partial(request):
+        response = render(request, "cycles/form.html", context)
+    else:
+        response = render(request, FORM_PAGE, context, status=status)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _go_to(request: CycleRequest, cycle: Cycle) -> HttpResponse:
+    url = reverse("cycle_detail", args=[cycle.pk])
+    if _wants_partial(request):
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
+
+
+def _today(request: CycleRequest) -> date:
+    return local_today(request.organisation.zone)
+
+
+def _day(day: date) -> str:
+    return date_format(day, "j M Y")
+
+
+def _dates(cycle: Cycle) -> str:
+    return f"{_day(cycle.start_date)} to {_day(cycle.end_date)}"
+
+
+# Reading
+
+
+@require_http_methods(["GET"])
+def cycle_list(request: CycleRequest) -> HttpResponse:
+    actor = access.actor_for(request.user)
+    live_and_visible = Q(objectives__archived=False) & access.visibility_filter(
+        actor, "objectives__"
+    )
+    cycles = Cycle.objects.annotate(
+        objective_count=Count("objectives", filter=live_and_visible)
+    ).order_by("-start_date", "kind")
+    context = {
+        "cycles": cycles,
+        "today": _today(request),
+        "can_create": actor.is_admin,
+    }
+    return render(request, "cycles/list.html", context)
+
+
+@dataclass(frozen=True)
+class EventRow:
+    event: CadenceEvent
+    organisation_time: str
+    viewer_time: str
+    duration: str
+
+
+def _event_row(event: CadenceEvent, organisation_zone: ZoneInfo) -> EventRow:
+    viewer_zone = timezone.get_current_timezone()
+    organisation_time = _when(event.starts_at, organisation_zone)
+    viewer_time = _when(event.starts_at, viewer_zone)
+    return EventRow(
+        event,
+        organisation_time,
+        "" if viewer_time == organisation_time else viewer_time,
+        _duration(event.duration_minutes),
+    )
+
+
+def _when(moment: datetime, zone: Any) -> str:
+    local = timezone.localtime(moment, zone)
+    return f"{date_format(local, 'D j M Y, H:i')} {local.tzname()} ({zone})"
+
+
+def _duration(minutes: int) -> str:
+    hours, rest = divmod(minutes, 60)
+    parts = [f"{hours} h" if hours else "", f"{rest} min" if rest else ""]
+    return " ".join(part for part in parts if part) or "0 min"
+
+
+@require_http_methods(["GET"])
+def cycle_detail(request: CycleRequest, pk: int) -> HttpResponse:
+    actor = access.actor_for(request.user)
+    cycle = get_object_or_404(Cycle, pk=pk)
+    return _render_detail(request, actor, cycle)
+
+
+def _render_detail(
+    request: CycleRequest,
+    actor: Actor,
+    cycle: Cycle,
+    *,
+    state_error: str = "",
+    status: int = HTTPStatus.OK,
+) -> HttpResponse:
+    organisation = request.organisation
+    events = cycle.cadence_events.select_related("attendees")
+    live = access.visible_objectives(actor).filter(cycle=cycle, archived=False)
+    context = {
+        "cycle": cycle,
+        "dates": _dates(cycle),
+        "days": cycle.period.days,
+        "events": [_event_row(event, organisation.zone) for event in events],
+        "organisation_zone": organisation.time_zone,
+        "objective_count": live.count(),
+        "can_plan": may_plan_cycles(actor),
+        "next_state": services.following_state(cycle),
+        "state_error": state_error,
+        "today": _today(request),
+    }
+    return render(request, "cycles/detail.html", context, status=status)
+
+
+# Creating cycles and moving them along
+
+
+@GET_OR_POST
+def cycle_create(request: CycleRequest) -> HttpResponse:
+    actor = access.actor_for(request.user)
+    _require_admin(actor)
+    organisation = request.organisation
+    today = _today(request)
+    data = request.POST if request.method == "POST" else None
+    form = CycleCreateForm(organisation.calendar, today, data)
+    context = {"title": "New cycle", "submit": "Create cycle", "cancel": "cycle_list"}
+
+    if request.method != "POST":
+        return _show_form(request, form, context)
+    if not form.is_valid():
+        return _show_form(request, form, context, status=HTTPStatus.BAD_REQUEST)
+
+    period = form.fiscal_period
+    existing = services.find_cycle(period)
+    cycle = services.ensure_cycle(organisation, period, today)
+    if existing is not None:
+        messages.info(request, f"{cycle} already exists ({_dates(cycle)}).")
+    else:
+        messages.success(request, _created_message(cycle))
+    return _go_to(request, cycle)
+
+
+def _created_message(cycle: Cycle) -> str:
+    message = f"Created {cycle} ({_dates(cycle)})"
+    if cycle.quarter is None:
+        return f"{message}."
+    return (
+        f"{message} with its planning session, mid-quarter review and "
+        "end-of-quarter evaluation."
+    )
+
+
+@require_POST
+def cycle_next(request: CycleRequest, pk: int) -> HttpResponse:
+    """Open the cycle after this one, across the fiscal-year end if need be."""
+    actor = access.actor_for(request.user)
+    _require_planner(actor)
+    cycle = get_object_or_404(Cycle, pk=pk)
+    organisation = request.organisation
+
+    following = organisation.calendar.next_period(cycle.period)
+    existing = services.find_cycle(following)
+    created = services.next_cycle(organisation, cycle, _today(request))
+    if existing is not None:
+        messages.info(request, f"{created} already exists ({_dates(created)}).")
+    else:
+        messages.success(request, _created_message(created))
+    return _go_to(request, created)
+
+
+@require_POST
+def cycle_state(request: CycleRequest, pk: int) -> HttpResponse:
+    """Move a cycle one step: planning, active, in review, closed."""
+    actor = access.actor_for(request.user)
+    _require_planner(actor)
+    cycle = get_object_or_404(Cycle, pk=pk)
+
+    try:
+        services.advance_cycle_state(cycle, request.POST.get("state", ""))
+    except ValidationError as error:
+        status = HTTPStatus.OK if _wants_partial(request) else HTTPStatus.BAD_REQUEST
+        message = " ".join(error.messages)
+        return _render_detail(request, actor, cycle, state_error=message, status=status)
+
+    messages.success(request, f"{cycle} is now {cycle.get_state_display().lower()}.")
+    return _go_to(request, cycle)
+
+
+# Cadence events
+
+
+@GET_OR_POST
+def cadence_edit(request: CycleRequest, pk: int) -> HttpResponse:
+    actor = access.actor_for(request.user)
+    _require_planner(actor)
+    event = get_object_or_404(CadenceEvent.objects.select_related("cycle"), pk=pk)
+    organisation = request.organisation
+    data = request.POST if request.method == "POST" else None
+    form = CadenceEventForm(organisation, data, instance=event)
+    context = {
+        "title": f"Reschedule: {event.title}",
+        "submit": "Save",
+        "cycle": event.cycle,
+    }
+
+    if request.method != "POST":
+        return _show_form(request, form, context)
+    if not form.is_valid():
+        return _show_form(request, form, context, status=HTTPStatus.BAD_REQUEST)
+
+    services.update_cadence_event(
+        form.instance,
+        organisation,
+        day=form.local_day,
+        at=form.local_start,
+        user=actor.user,
+    )
+    local = _when(form.instance.starts_at, organisation.zone)
+    messages.success(request, f"{event.title} now starts {local}.")
+    return _go_to(request, event.cycle)
+
+
+# Templates
+
+
+@GET_OR_POST
+def cycle_start_from_template(request: CycleRequest, pk: int) -> HttpResponse:
+    actor = access.actor_for(request.user)
+    _require_planner(actor)
+    cycle = get_object_or_404(Cycle, pk=pk)
+    data = request.POST if request.method == "POST" else None
+    form = StartFromTemplateForm(
+        available_templates(),
+        _template_teams(actor),
+        data,
+        allow_template_teams=actor.is_admin,
+    )
+    context = {
+        "title": f"Start {cycle} from a template",
+        "submit": "Load template",
+        "cycle": cycle,
+    }
+
+    if request.method != "POST":
+        return _show_form(request, form, context)
+    if not form.is_valid():
+        return _show_form(request, form, context, status=HTTPStatus.BAD_REQUEST)
+
+    try:
+        result = load_template(
+            form.cleaned_data["template"], cycle, actor.user, form.chosen_team
+        )
+    except TemplateError as error:
+        form.add_error(None, str(error))
+        return _show_form(request, form, context, status=HTTPStatus.BAD_REQUEST)
+
+    _report_load(request, result)
+    return _go_to(request, cycle)
+
+
+def _report_load(request: CycleRequest, result: LoadResult) -> None:
+    objectives = len(result.created_objectives)
+    key_results = len(result.created_key_results)
+    title, cycle = result.template.title, result.cycle
+    if objectives or key_results:
+        messages.success(
+            request,
+            f"Loaded “{title}” into {cycle}: {_count(objectives, 'objective')} "
+            f"and {_count(key_results, 'key result')} created.",
+        )
+    else:
+        messages.info(
+            request, f"Nothing new: everything in “{title}” is already in {cycle}."
+        )
+    if result.skipped:
+        messages.info(
+            request,
+            f"{_count(len(result.skipped), 'item')} already in {cycle} "
+            "and left as they are.",
+        )
+    if result.created_teams:
+        names = ", ".join(team.name for team in result.created_teams)
+        messages.info(request, f"New teams for the template's objectives: {names}.")
+    for note in result.messages:
+        messages.warning(request, note)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")

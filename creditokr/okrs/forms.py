@@ -1,0 +1,486 @@
+"""Forms for changing objectives, key results, check-ins and initiatives.
+
+Forms parse what a person typed and offer only the choices this actor may
+use; the rules about the data itself live in `services`, which the views
+call to save. Every edit form carries the version it was loaded at, so a
+save over someone else's newer change is caught instead of overwriting it.
+"""
+
+import re
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+
+from creditokr.accounts.models import Role, Team, User
+from creditokr.cycles.models import Cycle
+from creditokr.okrs import access, services
+from creditokr.okrs.access import Actor
+from creditokr.okrs.models import (
+    OVERRIDABLE_STATUSES,
+    CheckIn,
+    Confidence,
+    Initiative,
+    KeyResult,
+    Objective,
+)
+from creditokr.okrs.progress import Kind
+
+FINITE_NUMBER = "Enter a finite number, like 4.25."
+NUMBER_PATTERN = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", re.ASCII)
+ISO_DATE_PATTERN = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})", re.ASCII)
+WIDE_TEXT = forms.TextInput(attrs={"size": "60"})
+
+
+# Fields
+
+
+class NumberField(forms.Field):
+    """A decimal as a person types it: finite, plain and small enough to store.
+
+    Django's own DecimalField lets some spellings of infinity through to the
+    validators and answers others with a generic message; this one gives the
+    same clear message for every non-number.
+    """
+
+    widget = forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
+
+    def __init__(
+        self,
+        *,
+        max_digits: int = 24,
+        decimal_places: int = 6,
+        minimum: Decimal | None = None,
+        minimum_message: str = "",
+        **kwargs: Any,
+    ) -> None:
+        self.max_whole_digits = max_digits - decimal_places
+        self.decimal_places = decimal_places
+        self.minimum = minimum
+        self.minimum_message = minimum_message
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> Decimal | None:
+        if isinstance(value, Decimal):
+            return value
+        text = "" if value is None else str(value).strip()
+        if not text:
+            return None
+        if "," in text:
+            raise ValidationError(
+                "Use a point for decimals and no thousands separators, like 1234.5.",
+                code="invalid",
+            )
+        if not NUMBER_PATTERN.fullmatch(text):
+            raise ValidationError(FINITE_NUMBER, code="invalid")
+        return self._storable(Decimal(text), text)
+
+    def _storable(self, number: Decimal, text: str) -> Decimal:
+        if number.is_zero():
+            return Decimal(0)
+        if number.adjusted() >= self.max_whole_digits:
+            raise ValidationError(
+                f"{FINITE_NUMBER[:-1]}; {text} is too large to store.",
+                code="too_large",
+            )
+        exponent = number.normalize().as_tuple().exponent
+        if isinstance(exponent, int) and -exponent > self.decimal_places:
+            raise ValidationError(
+                f"Use at most {self.decimal_places} decimal places.",
+                code="too_precise",
+            )
+        return number
+
+    def prepare_value(self, value: Any) -> Any:
+        """Show stored numbers as typed: 6.8, not 6.800000 or 6.8E+0."""
+        if isinstance(value, Decimal) and value.is_finite():
+            return f"{value.normalize():f}"
+        return value
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if value is not None and self.minimum is not None and value < self.minimum:
+            raise ValidationError(self.minimum_message, code="min_value")
+
+
+class RealDateField(forms.DateField):
+    """A date as YYYY-MM-DD (what date inputs send) that really exists."""
+
+    widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+    def to_python(self, value: Any) -> date | None:
+        if isinstance(value, date):
+            return value
+        text = "" if value is None else str(value).strip()
+        if not text:
+            return None
+
+        match = ISO_DATE_PATTERN.fullmatch(text)
+        if match is None:
+            raise ValidationError(
+                "Enter the date as year-month-day, like 2026-11-15.", code="invalid"
+            )
+        year, month, day = (int(part) for part in match.groups())
+        try:
+            return date(year, month, day)
+        except ValueError:
+            raise ValidationError(
+                f"{text} is not a real date.", code="invalid"
+            ) from None
+
+
+class VersionField(forms.IntegerField):
+    """The version an edit started from, carried through the page."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "error_messages",
+            {
+                "required": "This form is out of date; reload the page.",
+                "invalid": "This form is out of date; reload the page.",
+            },
+        )
+        super().__init__(min_value=1, **kwargs)
+
+
+class PersonChoiceField(forms.ModelChoiceField[User]):
+    default_error_messages = {
+        "invalid_choice": "Pick someone from the list; unless you manage the "
+        "team, that is yourself."
+    }
+
+    def label_from_instance(self, obj: User) -> str:
+        name = obj.get_full_name()
+        return f"{name} ({obj.username})" if name else obj.username
+
+
+class ObjectiveChoiceField(forms.ModelChoiceField[Objective]):
+    def label_from_instance(self, obj: Objective) -> str:
+        return f"{obj.cycle} · {obj.team} · {obj.title}"
+
+
+# Who may be picked
+
+
+def people_for(
+    actor: Actor, team_ids: Iterable[int], *also: int | None
+) -> QuerySet[User]:
+    """Who this actor may give work to in these teams.
+
+    Anyone active if they manage one of the teams; otherwise only themselves.
+    `also` keeps the people already chosen on the object being edited.
+    """
+    if any(actor.has_role(team_id, Role.MANAGER) for team_id in team_ids):
+        return User.objects.filter(is_active=True)
+    keep = {actor.user.pk, *(pk for pk in also if pk is not None)}
+    return User.objects.filter(pk__in=keep)
+
+
+def _descendant_ids(objective: Objective) -> set[int]:
+    """The objective and everything aligned under it, level by level."""
+    found = {objective.pk}
+    level = {objective.pk}
+    while level:
+        level = set(
+            Objective.objects.filter(parent_id__in=level)
+            .exclude(pk__in=found)
+            .values_list("pk", flat=True)
+        )
+        found |= level
+    return found
+
+
+class VersionedForm[M: (Objective, KeyResult, Initiative)](forms.ModelForm[M]):
+    """A model form that remembers the version an edit was loaded at."""
+
+    version = VersionField(required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["version"].required = True
+            self.initial.setdefault("version", self.instance.version)
+
+    @property
+    def loaded_version(self) -> int:
+        version: int = self.cleaned_data["version"]
+        return version
+
+
+# Objectives
+
+
+class ObjectiveForm(VersionedForm[Objective]):
+    parent = ObjectiveChoiceField(
+        queryset=Objective.objects.none(),
+        required=False,
+        label="Contributes to",
+        help_text="The objective this one is aligned under, if any.",
+        error_messages={
+            "invalid_choice": "Pick a parent objective from the list; "
+            "that one is not available to you."
+        },
+    )
+    owner = PersonChoiceField(queryset=User.objects.none())
+
+    class Meta:
+        model = Objective
+        fields = [
+            "title",
+            "description",
+            "cycle",
+            "team",
+            "owner",
+            "parent",
+            "visibility",
+            "priority",
+        ]
+        widgets = {"title": WIDE_TEXT, "description": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, actor: Actor, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.actor = actor
+        objective = self.instance
+        team_ids = set(
+            access.teams_for_new_objectives(actor).values_list("pk", flat=True)
+        )
+        if objective.pk:
+            team_ids.add(objective.team_id)
+
+        self.fields["cycle"].queryset = Cycle.objects.order_by("-start_date", "kind")  # type: ignore[attr-defined]
+        self.fields["team"].queryset = Team.objects.filter(pk__in=team_ids)  # type: ignore[attr-defined]
+        self.fields["team"].error_messages["invalid_choice"] = (
+            "Pick one of the teams you can add objectives to."
+        )
+        self.fields["cycle"].error_messages["invalid_choice"] = (
+            "Pick a cycle from the list."
+        )
+        self.fields["owner"].queryset = people_for(actor, team_ids, objective.owner_id)  # type: ignore[attr-defined]
+        if not objective.pk:
+            self.fields["owner"].initial = actor.user.pk
+        self._set_parent_choices()
+
+    def _set_parent_choices(self) -> None:
+        """Accept any visible objective; offer only the sensible ones."""
+        field: ObjectiveChoiceField = self.fields["parent"]  # type: ignore[assignment]
+        visible = access.visible_objectives(self.actor).select_related("cycle", "team")
+        field.queryset = visible
+
+        excluded = _descendant_ids(self.instance) if self.instance.pk else set()
+        offered = visible.filter(archived=False).exclude(pk__in=excluded)
+        if self.instance.parent_id:
+            offered = offered | visible.filter(pk=self.instance.parent_id)
+        field.widget.choices = [("", "— None —")] + [
+            (o.pk, field.label_from_instance(o))
+            for o in offered.order_by("-cycle__start_date", "team__name", "title")
+        ]
+
+    def clean_parent(self) -> Objective | None:
+        parent: Objective | None = self.cleaned_data.get("parent")
+        try:
+            services.check_parent(self.instance, parent)
+        except ValidationError as error:
+            raise ValidationError(error.messages) from None
+        return parent
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        team, owner = cleaned.get("team"), cleaned.get("owner")
+        if team is None or owner is None:
+            return cleaned
+
+        if not access.can_assign_owner(self.actor, team.pk, owner.pk):
+            if self.actor.has_role(team.pk, Role.MEMBER):
+                message = f"In {team} you can only make yourself the owner."
+                self.add_error("owner", message)
+            else:
+                self.add_error("team", f"You cannot add objectives to {team}.")
+        return cleaned
+
+
+class StatusOverrideForm(VersionedForm[Objective]):
+    status_override = forms.ChoiceField(
+        label="Status",
+        choices=[("", "— Choose a status —"), *OVERRIDABLE_STATUSES],
+        error_messages={"required": "Pick the status to show."},
+    )
+    status_override_reason = forms.CharField(
+        label="Why",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Shown next to the status, e.g. 'Bureau feed delayed to May'.",
+        error_messages={"required": "Say why you override the status."},
+    )
+
+    class Meta:
+        model = Objective
+        fields = ["status_override", "status_override_reason"]
+
+
+# Key results
+
+
+class KeyResultForm(VersionedForm[KeyResult]):
+    owner = PersonChoiceField(queryset=User.objects.none())
+    start_value = NumberField(
+        required=False, label="Start value (baseline)", help_text="Where it is today."
+    )
+    target_value = NumberField(
+        required=False,
+        help_text="For a fixed target. Relative targets are worked out for you.",
+    )
+    target_change = NumberField(
+        required=False,
+        help_text="For relative targets: -15 means 15% (or 15 points) lower.",
+    )
+    due_date = RealDateField(
+        required=False, help_text="Empty means the last day of the cycle."
+    )
+    weight = NumberField(
+        max_digits=8,
+        decimal_places=3,
+        minimum=Decimal(0),
+        minimum_message="A weight cannot be negative; use 0 to leave it out of "
+        "the roll-up.",
+        initial=Decimal(1),
+        help_text="How much it counts in the objective's progress.",
+    )
+
+    class Meta:
+        model = KeyResult
+        fields = [
+            "title",
+            "owner",
+            "kind",
+            "unit",
+            "currency_code",
+            "unit_label",
+            "start_value",
+            "target_mode",
+            "target_value",
+            "target_change",
+            "due_date",
+            "weight",
+        ]
+        labels = {"currency_code": "Currency code", "target_mode": "Target is"}
+        widgets = {"title": WIDE_TEXT}
+        help_texts = {"currency_code": "Three capital letters, like GBP or EUR."}
+
+    def __init__(
+        self, actor: Actor, objective: Objective, *args: Any, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.instance.objective = objective
+        keep = self.instance.owner_id if self.instance.pk else None
+        field = self.fields["owner"]
+        field.queryset = people_for(actor, [objective.team_id], keep)  # type: ignore[attr-defined]
+        field.initial = keep or actor.user.pk
+
+
+# Check-ins
+
+
+class CheckInForm(forms.ModelForm[CheckIn]):
+    value = NumberField(
+        label="Current value", error_messages={"required": "Enter the current value."}
+    )
+    done = forms.TypedChoiceField(
+        label="Milestone",
+        choices=[("yes", "Done"), ("no", "Not done yet")],
+        coerce=lambda answer: answer == "yes",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Say whether the milestone is done."},
+    )
+    confidence = forms.ChoiceField(
+        choices=[("", "Not saying"), *Confidence.choices],
+        required=False,
+        help_text="How likely you think the target is, whatever the numbers say.",
+    )
+    as_of = RealDateField(
+        label="As of", help_text="The day the value describes; earlier days are fine."
+    )
+
+    class Meta:
+        model = CheckIn
+        fields = ["value", "done", "confidence", "note", "as_of"]
+        widgets = {"note": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(
+        self, key_result: KeyResult, today: date, *args: Any, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.key_result = key_result
+        self.instance.key_result = key_result
+        self.fields["as_of"].initial = today
+        if key_result.kind == Kind.MILESTONE:
+            del self.fields["value"]
+        else:
+            del self.fields["done"]
+            suffix = key_result.unit_suffix.strip()
+            if suffix:
+                self.fields["value"].label = f"Current value ({suffix})"
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.key_result.archived:
+            raise ValidationError(
+                "This key result is archived; restore it before checking in."
+            )
+        return cleaned
+
+
+# Initiatives
+
+
+class InitiativeForm(VersionedForm[Initiative]):
+    assignee = PersonChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        empty_label="— Nobody yet —",
+    )
+    due_date = RealDateField(required=False)
+
+    class Meta:
+        model = Initiative
+        fields = [
+            "title",
+            "description",
+            "key_result",
+            "assignee",
+            "priority",
+            "state",
+            "due_date",
+        ]
+        labels = {"key_result": "Moves key result"}
+        widgets = {"title": WIDE_TEXT, "description": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(
+        self, actor: Actor, objective: Objective, *args: Any, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.instance.objective = objective
+        initiative = self.instance
+        key_results = objective.key_results.filter(archived=False)
+        if not access.can_edit_objective(actor, objective):
+            # Key result owners and assignees work inside what is theirs.
+            key_results = key_results.filter(owner=actor.user)
+        if initiative.key_result_id:
+            key_results = key_results | objective.key_results.filter(
+                pk=initiative.key_result_id
+            )
+
+        field = self.fields["key_result"]
+        field.queryset = key_results  # type: ignore[attr-defined]
+        field.empty_label = "— The objective as a whole —"  # type: ignore[attr-defined]
+        field.error_messages["invalid_choice"] = (
+            "Pick one of this objective's key results from the list."
+        )
+        people = people_for(actor, [objective.team_id], initiative.assignee_id)
+        self.fields["assignee"].queryset = people  # type: ignore[attr-defined]
+        if not initiative.pk:
+            self.fields["assignee"].initial = actor.user.pk

@@ -1,0 +1,508 @@
+"""Creating, editing, overriding and archiving objectives through the forms."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from creditokr.cycles.services import next_cycle
+from creditokr.okrs import access, services
+from creditokr.okrs.board import objective_cards
+from creditokr.okrs.models import Objective, Visibility
+from tests.conftest import TODAY, make_key_result, make_objective
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture(autouse=True)
+def _frozen_clock():
+    with time_machine.travel(datetime(2026, 11, 15, 12, 0, tzinfo=UTC), tick=False):
+        yield
+
+
+def objective_data(objective: Objective, **changes) -> dict[str, object]:
+    data = {
+        "title": objective.title,
+        "description": objective.description,
+        "cycle": objective.cycle_id,
+        "team": objective.team_id,
+        "owner": objective.owner_id,
+        "parent": objective.parent_id or "",
+        "visibility": objective.visibility,
+        "priority": objective.priority,
+        "version": objective.version,
+    }
+    return data | changes
+
+
+def new_objective_data(quarter, team, owner, **changes) -> dict[str, object]:
+    data = {
+        "title": "Cut approval time to 2 days",
+        "description": "Automate bureau checks.",
+        "cycle": quarter.pk,
+        "team": team.pk,
+        "owner": owner.pk,
+        "parent": "",
+        "visibility": Visibility.ORGANISATION,
+        "priority": "high",
+    }
+    return data | changes
+
+
+# Creating
+
+
+def test_a_manager_creates_an_objective_in_their_team(client, people, teams, quarter):
+    client.force_login(people["manager"])
+    data = new_objective_data(quarter, teams["credit_risk"], people["member"])
+
+    response = client.post(reverse("objective_create"), data)
+
+    objective = Objective.objects.get()
+    assert response.status_code == 302
+    assert response.url == reverse("objective_detail", args=[objective.pk])
+    assert objective.title == "Cut approval time to 2 days"
+    assert objective.owner == people["member"]
+    assert objective.team == teams["credit_risk"]
+    assert objective.cycle == quarter
+    assert objective.priority == "high"
+
+
+def test_the_new_objective_form_prefills_cycle_team_and_parent_from_the_query(
+    client, people, teams, quarter, public_objective
+):
+    client.force_login(people["member"])
+    url = reverse("objective_create")
+
+    response = client.get(
+        f"{url}?cycle={quarter.pk}&team={teams['credit_risk'].pk}"
+        f"&parent={public_objective.pk}"
+    )
+
+    form = response.context["form"]
+    assert form["cycle"].value() == quarter.pk
+    assert form["team"].value() == teams["credit_risk"].pk
+    assert form["parent"].value() == public_objective.pk
+    assert form["owner"].value() == people["member"].pk
+
+
+def test_a_member_creates_an_objective_they_own(client, people, teams, quarter):
+    client.force_login(people["member"])
+    data = new_objective_data(quarter, teams["credit_risk"], people["member"])
+
+    response = client.post(reverse("objective_create"), data)
+
+    assert response.status_code == 302
+    assert Objective.objects.get().owner == people["member"]
+
+
+def test_a_member_cannot_give_a_new_objective_to_someone_else(
+    client, people, teams, quarter
+):
+    client.force_login(people["member"])
+    data = new_objective_data(quarter, teams["credit_risk"], people["manager"])
+
+    response = client.post(reverse("objective_create"), data)
+
+    assert response.status_code == 400
+    assert "unless you manage the team, that is yourself" in str(
+        response.context["form"].errors["owner"]
+    )
+    assert not Objective.objects.exists()
+
+
+def test_a_member_cannot_create_in_a_team_they_do_not_belong_to(
+    client, people, teams, quarter
+):
+    client.force_login(people["member"])
+    data = new_objective_data(quarter, teams["sales"], people["member"])
+
+    response = client.post(reverse("objective_create"), data)
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["team"] == [
+        "Pick one of the teams you can add objectives to."
+    ]
+    assert not Objective.objects.exists()
+
+
+def test_a_viewer_cannot_open_the_new_objective_form(client, people, quarter):
+    client.force_login(people["viewer"])
+
+    assert client.get(reverse("objective_create")).status_code == 403
+
+
+def test_a_missing_title_is_reported_and_nothing_is_created(
+    client, people, teams, quarter
+):
+    client.force_login(people["manager"])
+    data = new_objective_data(
+        quarter, teams["credit_risk"], people["manager"], title=""
+    )
+
+    response = client.post(reverse("objective_create"), data)
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["title"] == ["This field is required."]
+    assert not Objective.objects.exists()
+
+
+# Parents
+
+
+def test_the_parent_choices_leave_out_objectives_hidden_from_the_actor(
+    client, people, teams, quarter, private_objective, public_objective
+):
+    client.force_login(people["outsider"])
+
+    response = client.get(reverse("objective_create"))
+
+    page = response.content.decode()
+    assert public_objective.title in page
+    assert private_objective.title not in page
+
+
+def test_a_hidden_parent_in_the_query_is_ignored(
+    client, people, quarter, private_objective
+):
+    client.force_login(people["outsider"])
+    url = reverse("objective_create")
+
+    response = client.get(f"{url}?parent={private_objective.pk}")
+
+    assert response.context["form"]["parent"].value() is None
+    assert private_objective.title not in response.content.decode()
+
+
+def test_a_posted_hidden_parent_is_refused_with_a_field_error(
+    client, people, teams, quarter, private_objective
+):
+    client.force_login(people["outsider"])
+    data = new_objective_data(
+        quarter, teams["sales"], people["outsider"], parent=private_objective.pk
+    )
+
+    response = client.post(reverse("objective_create"), data)
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["parent"] == [
+        "Pick a parent objective from the list; that one is not available to you."
+    ]
+    assert Objective.objects.count() == 1
+
+
+def test_an_objective_cannot_be_aligned_under_its_own_child(
+    client, people, teams, quarter, public_objective
+):
+    child = make_objective(
+        quarter, teams["credit_risk"], people["member"], parent=public_objective
+    )
+    client.force_login(people["manager"])
+    url = reverse("objective_edit", args=[public_objective.pk])
+
+    form_page = client.get(url)
+    response = client.post(url, objective_data(public_objective, parent=child.pk))
+
+    offered = [
+        value for value, _ in form_page.context["form"].fields["parent"].widget.choices
+    ]
+    assert child.pk not in offered
+    assert public_objective.pk not in offered
+    assert response.status_code == 400
+    assert "cannot be aligned under itself or its children" in str(
+        response.context["form"].errors["parent"]
+    )
+    public_objective.refresh_from_db()
+    assert public_objective.parent is None
+
+
+# Editing
+
+
+def test_the_owner_edits_their_objective(client, people, public_objective):
+    client.force_login(people["member"])
+    url = reverse("objective_edit", args=[public_objective.pk])
+
+    response = client.post(url, objective_data(public_objective, title="Cut 30+ DPD"))
+
+    public_objective.refresh_from_db()
+    assert response.status_code == 302
+    assert public_objective.title == "Cut 30+ DPD"
+    assert public_objective.version == 2
+
+
+def test_a_manager_moves_an_objective_to_the_next_quarter_and_progress_follows(
+    client, people, teams, quarter, calendar, organisation, public_key_result
+):
+    following = next_cycle(organisation, quarter, TODAY)
+    client.force_login(people["manager"])
+    objective = public_key_result.objective
+    services.record_check_in(
+        people["member"], public_key_result, as_of=TODAY, value=Decimal("7.4")
+    )
+
+    client.post(
+        reverse("objective_edit", args=[objective.pk]),
+        objective_data(objective, cycle=following.pk),
+    )
+
+    actor = access.actor_for(people["manager"])
+    cards = objective_cards(
+        actor, Objective.objects.filter(cycle=following), organisation, TODAY
+    )
+    assert [card.objective.pk for card in cards] == [objective.pk]
+    assert cards[0].progress == Decimal(50)
+    assert not Objective.objects.filter(cycle=quarter).exists()
+
+
+def test_a_viewer_cannot_edit_an_objective(client, people, public_objective):
+    client.force_login(people["viewer"])
+    url = reverse("objective_edit", args=[public_objective.pk])
+
+    assert client.get(url).status_code == 403
+    assert (
+        client.post(url, objective_data(public_objective, title="X")).status_code == 403
+    )
+    public_objective.refresh_from_db()
+    assert public_objective.title == "Reduce 30+ delinquency"
+
+
+def test_an_outsider_gets_404_for_a_team_only_objective(
+    client, people, private_objective
+):
+    client.force_login(people["outsider"])
+
+    for name in ("objective_edit", "objective_status"):
+        assert client.get(reverse(name, args=[private_objective.pk])).status_code == 404
+    response = client.post(reverse("objective_archive", args=[private_objective.pk]))
+    assert response.status_code == 404
+
+
+def test_a_second_save_over_a_newer_version_is_a_conflict(
+    client, people, public_objective
+):
+    client.force_login(people["member"])
+    url = reverse("objective_edit", args=[public_objective.pk])
+    loaded = client.get(url).context["form"]["version"].value()
+    someone_else = Objective.objects.get(pk=public_objective.pk)
+    someone_else.title = "Their title"
+    services.update_objective(people["manager"], someone_else, 1)
+
+    response = client.post(
+        url, objective_data(public_objective, title="Mine", version=loaded)
+    )
+
+    assert loaded == 1
+    assert response.status_code == 409
+    assert "Someone else changed this objective" in response.content.decode()
+    assert ("Title", "Their title") in response.context["conflict"].values
+    assert "You entered: Mine" in response.content.decode()
+    assert response.context["form"]["version"].value() == 2
+    public_objective.refresh_from_db()
+    assert public_objective.title == "Their title"
+
+
+def test_a_conflict_over_htmx_is_swapped_in_with_status_200(
+    client, people, public_objective
+):
+    client.force_login(people["member"])
+    url = reverse("objective_edit", args=[public_objective.pk])
+    services.update_objective(people["manager"], public_objective, 1)
+
+    response = client.post(
+        url, objective_data(public_objective, title="Mine", version=1), **HTMX
+    )
+
+    assert response.status_code == 200
+    assert "Someone else changed this objective" in response.content.decode()
+    assert "<html" not in response.content.decode()
+
+
+def test_a_form_without_its_version_is_refused(client, people, public_objective):
+    client.force_login(people["member"])
+    url = reverse("objective_edit", args=[public_objective.pk])
+
+    response = client.post(
+        url, objective_data(public_objective, title="New", version="")
+    )
+
+    assert response.status_code == 400
+    assert "This form is out of date; reload the page." in response.content.decode()
+    public_objective.refresh_from_db()
+    assert public_objective.title == "Reduce 30+ delinquency"
+
+
+def test_htmx_gets_a_client_redirect_on_success(client, people, public_objective):
+    client.force_login(people["member"])
+    url = reverse("objective_edit", args=[public_objective.pk])
+
+    response = client.post(url, objective_data(public_objective, title="New"), **HTMX)
+
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == reverse(
+        "objective_detail", args=[public_objective.pk]
+    )
+
+
+def test_htmx_gets_the_form_back_with_errors_and_status_200(
+    client, people, public_objective
+):
+    client.force_login(people["member"])
+    url = reverse("objective_edit", args=[public_objective.pk])
+
+    response = client.post(url, objective_data(public_objective, title=""), **HTMX)
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="okr-form"' in page
+    assert "This field is required." in page
+    assert "<html" not in page
+
+
+# Status override
+
+
+def test_the_owner_overrides_the_status_with_a_reason(client, people, public_objective):
+    client.force_login(people["member"])
+    url = reverse("objective_status", args=[public_objective.pk])
+
+    response = client.post(
+        url,
+        {
+            "status_override": "at_risk",
+            "status_override_reason": "Bureau feed late",
+            "version": 1,
+        },
+    )
+
+    public_objective.refresh_from_db()
+    assert response.status_code == 302
+    assert public_objective.status_override == "at_risk"
+    assert public_objective.status_override_reason == "Bureau feed late"
+
+
+def test_an_override_needs_a_reason(client, people, public_objective):
+    client.force_login(people["member"])
+    url = reverse("objective_status", args=[public_objective.pk])
+
+    response = client.post(
+        url, {"status_override": "at_risk", "status_override_reason": " ", "version": 1}
+    )
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["status_override_reason"] == [
+        "Say why you override the status."
+    ]
+    public_objective.refresh_from_db()
+    assert public_objective.status_override == ""
+
+
+def test_an_override_needs_a_status(client, people, public_objective):
+    client.force_login(people["member"])
+    url = reverse("objective_status", args=[public_objective.pk])
+
+    response = client.post(
+        url, {"status_override": "", "status_override_reason": "Late", "version": 1}
+    )
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["status_override"] == [
+        "Pick the status to show."
+    ]
+
+
+def test_not_started_is_not_a_status_one_can_override_to(
+    client, people, public_objective
+):
+    client.force_login(people["member"])
+    url = reverse("objective_status", args=[public_objective.pk])
+
+    response = client.post(
+        url,
+        {"status_override": "not_started", "status_override_reason": "x", "version": 1},
+    )
+
+    assert response.status_code == 400
+    assert "status_override" in response.context["form"].errors
+    public_objective.refresh_from_db()
+    assert public_objective.status_override == ""
+
+
+def test_clearing_the_override_shows_the_computed_status_again(
+    client, people, public_objective
+):
+    services.set_status_override(public_objective, "at_risk", "Late data", 1)
+    client.force_login(people["manager"])
+    url = reverse("objective_status", args=[public_objective.pk])
+
+    response = client.post(url, {"clear": "1", "version": 2})
+
+    public_objective.refresh_from_db()
+    assert response.status_code == 302
+    assert public_objective.status_override == ""
+    assert public_objective.status_override_reason == ""
+
+
+def test_a_viewer_cannot_override_the_status(client, people, public_objective):
+    client.force_login(people["viewer"])
+    url = reverse("objective_status", args=[public_objective.pk])
+
+    response = client.post(
+        url, {"status_override": "at_risk", "status_override_reason": "x", "version": 1}
+    )
+
+    assert response.status_code == 403
+
+
+# Archiving
+
+
+def test_archiving_leaves_an_objective_out_of_roll_ups_until_restored(
+    client, people, teams, quarter, organisation, public_objective
+):
+    child = make_objective(
+        quarter, teams["credit_risk"], people["member"], parent=public_objective
+    )
+    kr = make_key_result(child, people["member"])
+    services.record_check_in(people["member"], kr, as_of=TODAY, value=Decimal("7.4"))
+    client.force_login(people["manager"])
+    url = reverse("objective_archive", args=[child.pk])
+    actor = access.actor_for(people["manager"])
+
+    def parent_progress():
+        parent = Objective.objects.filter(pk=public_objective.pk)
+        return objective_cards(actor, parent, organisation, TODAY)[0].progress
+
+    assert parent_progress() == Decimal(50)
+    archived = client.post(url)
+    child.refresh_from_db()
+    assert archived.status_code == 302
+    assert child.archived
+    assert parent_progress() is None
+
+    client.post(url)
+    child.refresh_from_db()
+    assert not child.archived
+    assert parent_progress() == Decimal(50)
+
+
+def test_archiving_by_get_is_not_allowed(client, people, public_objective):
+    client.force_login(people["manager"])
+
+    response = client.get(reverse("objective_archive", args=[public_objective.pk]))
+
+    assert response.status_code == 405
+    public_objective.refresh_from_db()
+    assert not public_objective.archived
+
+
+def test_a_viewer_cannot_archive(client, people, public_objective):
+    client.force_login(people["viewer"])
+
+    response = client.post(reverse("objective_archive", args=[public_objective.pk]))
+
+    assert response.status_code == 403
+    public_objective.refresh_from_db()
+    assert not public_objective.archived
