@@ -7,26 +7,37 @@ a fresh checkout runs with none set (SQLite under var/, console email).
 import sys
 from pathlib import Path
 
+import django_stubs_ext
+
 from creditokr.core.env import (
     SettingError,
     env_bool,
+    env_choice,
     env_database,
     env_list,
     env_secret_key,
     env_str,
     env_time_zone,
+    env_var_dir,
 )
 
+# Lets classes such as ModelForm[User] be subscripted at run time, as the
+# type checker sees them.
+django_stubs_ext.monkeypatch()
+
 BASE_DIR = Path(__file__).resolve().parent
-VAR_DIR = Path(env_str("CREDITOKR_VAR_DIR", str(BASE_DIR.parent / "var")))
+LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 try:
+    VAR_DIR = env_var_dir("CREDITOKR_VAR_DIR", BASE_DIR.parent / "var")
     SECRET_KEY = env_secret_key("SECRET_KEY", VAR_DIR / "secret_key")
     DEBUG = env_bool("DEBUG", False)
     ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
     TIME_ZONE = env_time_zone("TIME_ZONE", "UTC")
     DATABASES = {"default": env_database("DATABASE_URL", VAR_DIR / "creditokr.db")}
     CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+    SECURE_COOKIES = env_bool("SECURE_COOKIES", False)
+    LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", LOG_LEVELS)
 except SettingError as error:
     sys.exit(f"CreditOKR cannot start: {error}")
 
@@ -87,15 +98,19 @@ TEMPLATES = [
 ]
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": f"django.contrib.auth.password_validation.{name}"}
+    for name in (
+        "UserAttributeSimilarityValidator",
+        "MinimumLengthValidator",
+        "CommonPasswordValidator",
+        "NumericPasswordValidator",
+    )
 ]
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -105,20 +120,26 @@ STORAGES = {
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
+SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
-EMAIL_BACKEND = env_str(
-    "EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
-)
+MAILERS = {
+    "default": {
+        "BACKEND": env_str(
+            "EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+        )
+    }
+}
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }

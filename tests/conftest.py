@@ -43,14 +43,20 @@ def organisation(db) -> Organisation:
 
 @pytest.fixture
 def teams(db) -> dict[str, Team]:
-    names = {"credit_risk": "Credit Risk", "collections": "Collections", "sales": "Sales"}
+    names = {
+        "credit_risk": "Credit Risk",
+        "collections": "Collections",
+        "sales": "Sales",
+    }
     return {
         key: Team.objects.create(name=name, slug=key.replace("_", "-"))
         for key, name in names.items()
     }
 
 
-def make_user(username: str, team: Team | None = None, role: Role | None = None) -> User:
+def make_user(
+    username: str, team: Team | None = None, role: Role | None = None
+) -> User:
     user = User.objects.create_user(
         username=username,
         password="pw",
@@ -102,7 +108,9 @@ def make_key_result(objective: Objective, owner: User, **fields) -> KeyResult:
         "start_value": Decimal("8.0"),
         "target_value": Decimal("6.8"),
     }
-    return KeyResult.objects.create(objective=objective, owner=owner, **(defaults | fields))
+    return KeyResult.objects.create(
+        objective=objective, owner=owner, **(defaults | fields)
+    )
 
 
 @pytest.fixture
@@ -128,4 +136,12 @@ def public_key_result(public_objective, people) -> KeyResult:
 
 @pytest.fixture
 def private_key_result(private_objective, people) -> KeyResult:
-    return make_key_result(private_objective, people["member"], title="Watch-list limit reviews", kind="increase", unit="count", start_value=Decimal(0), target_value=Decimal(40))
+    return make_key_result(
+        private_objective,
+        people["member"],
+        title="Watch-list limit reviews",
+        kind="increase",
+        unit="count",
+        start_value=Decimal(0),
+        target_value=Decimal(40),
+    )

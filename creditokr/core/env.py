@@ -6,6 +6,7 @@ with a message the administrator can act on.
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -49,15 +50,41 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return items
 
 
+def env_choice(name: str, default: str, choices: list[str]) -> str:
+    value = os.environ.get(name, default)
+    if value not in choices:
+        raise SettingError(f"{name}={value!r} is not one of {', '.join(choices)}.")
+    return value
+
+
+def env_var_dir(name: str, default: Path) -> Path:
+    """The folder for the database and generated key; it must be writable."""
+    path = Path(os.environ.get(name, str(default)))
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise SettingError(
+            f"{name}={str(path)!r} cannot be created: {error.strerror}."
+        ) from None
+    if not os.access(path, os.W_OK):
+        raise SettingError(f"{name}={str(path)!r} is not writable.")
+    return path
+
+
 def env_time_zone(name: str, default: str) -> str:
     value = os.environ.get(name, default)
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        # OSError: a folder of zones, such as "America", is not one.
         raise SettingError(
             f"{name}={value!r} is not a known time zone (try Europe/London)."
         ) from None
     return value
+
+
+SQLITE = "django.db.backends.sqlite3"
+POSTGRESQL = "django.db.backends.postgresql"
 
 
 def env_database(name: str, default_sqlite: Path) -> dict[str, Any]:
@@ -70,13 +97,23 @@ def env_database(name: str, default_sqlite: Path) -> dict[str, Any]:
     try:
         config: dict[str, Any] = dict(dj_database_url.parse(raw))
     except ValueError as error:
-        raise SettingError(f"{name} is not a database URL we can use: {error}") from None
-    if not config.get("ENGINE"):
-        raise SettingError(f"{name} names a database engine we do not support.")
+        raise SettingError(
+            f"{name} is not a database URL we can use: {error}"
+        ) from None
 
-    if config["ENGINE"] == "django.db.backends.sqlite3":
+    engine = config.get("ENGINE")
+    if engine not in (SQLITE, POSTGRESQL):
+        raise SettingError(
+            f"{name} names a database engine we do not support ({engine or 'none'});"
+            " use postgres://... or sqlite:////path/to/file.db."
+        )
+
+    if engine == SQLITE:
+        if config["NAME"] in ("", ":memory:"):
+            raise SettingError(f"{name} needs a file path for SQLite, not memory.")
         return sqlite_settings(Path(config["NAME"]))
-    config.setdefault("CONN_MAX_AGE", 60)
+    # Under ASGI (uvicorn) Django advises against persistent connections.
+    config["CONN_MAX_AGE"] = 0
     config["CONN_HEALTH_CHECKS"] = True
     return config
 
@@ -112,11 +149,32 @@ def env_secret_key(name: str, key_file: Path) -> str:
             raise SettingError(f"{name} is too short; use at least 32 characters.")
         return value
 
-    if key_file.exists():
-        return key_file.read_text().strip()
-
-    key_file.parent.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_urlsafe(50)
-    key_file.touch(mode=0o600)
-    key_file.write_text(value)
+    if not key_file.exists():
+        _write_new_key(key_file)
+    value = key_file.read_text().strip()
+    if len(value) < 32:
+        raise SettingError(
+            f"{key_file} holds no usable secret key; delete it to have a new one"
+            f" made, or set {name}."
+        )
     return value
+
+
+def _write_new_key(key_file: Path) -> None:
+    """Write a fresh key so that other processes see all of it or none.
+
+    Several processes may start at once on a fresh install. The key is
+    written to a private temporary file and then linked into place, which
+    fails if another process got there first; every process then reads the
+    one key on disk.
+    """
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=key_file.parent, prefix=".key-")
+    try:
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(50))
+        os.link(temporary, key_file)
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(temporary)

@@ -49,7 +49,9 @@ class Actor:
         """Anyone who may change something: not a read-only viewer."""
         if self.is_admin:
             return True
-        return any(ROLE_RANK[role] >= ROLE_RANK[Role.MEMBER] for role in self.roles.values())
+        return any(
+            ROLE_RANK[role] >= ROLE_RANK[Role.MEMBER] for role in self.roles.values()
+        )
 
     @property
     def managed_team_ids(self) -> list[int]:

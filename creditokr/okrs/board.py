@@ -63,7 +63,10 @@ class ObjectiveCard:
         """What to show: an override, a starting label, or the computed one."""
         if self.objective.status_override:
             return Status(self.objective.status_override)
-        if self.computed_status == Status.NOT_STARTED and self.objective.starting_status:
+        if (
+            self.computed_status == Status.NOT_STARTED
+            and self.objective.starting_status
+        ):
             return Status(self.objective.starting_status)
         return self.computed_status
 
@@ -178,9 +181,7 @@ def _attach_children(
         if not by_id:
             return
 
-        children = visible_objectives(actor).filter(
-            parent_id__in=by_id, archived=False
-        )
+        children = visible_objectives(actor).filter(parent_id__in=by_id, archived=False)
         loaded = list(
             children.select_related("cycle", "team", "owner").prefetch_related(
                 Prefetch("key_results", queryset=key_results_with_latest())
@@ -196,7 +197,7 @@ def _attach_children(
 
 
 def _roll_up(card: ObjectiveCard) -> None:
-    """Progress and status from key results, or from children if it has none."""
+    """Progress and status from key results, else from visible children."""
     for child in card.children:
         _roll_up(child)
 

@@ -2,6 +2,7 @@
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
@@ -9,7 +10,14 @@ from django.db import models
 
 from creditokr.okrs.progress import Kind, Status, TargetMode
 
-VALUE_DIGITS = {"max_digits": 24, "decimal_places": 6}
+
+def value_field(
+    **options: Any,
+) -> "models.DecimalField[Decimal | None, Decimal | None]":
+    """A measured value: up to 18 digits before the point and 6 after."""
+    return models.DecimalField(
+        max_digits=24, decimal_places=6, null=True, blank=True, **options
+    )
 
 
 class Visibility(models.TextChoices):
@@ -124,10 +132,8 @@ class KeyResult(models.Model):
     unit_label = models.CharField(
         max_length=40, blank=True, help_text="For free-text units, e.g. 'reports'."
     )
-    start_value = models.DecimalField(
-        **VALUE_DIGITS, null=True, blank=True, help_text="The baseline."
-    )
-    target_value = models.DecimalField(**VALUE_DIGITS, null=True, blank=True)
+    start_value = value_field(help_text="The baseline.")
+    target_value = value_field()
     target_mode = models.CharField(
         max_length=20,
         choices=[
@@ -137,10 +143,7 @@ class KeyResult(models.Model):
         ],
         default=TargetMode.ABSOLUTE.value,
     )
-    target_change = models.DecimalField(
-        **VALUE_DIGITS,
-        null=True,
-        blank=True,
+    target_change = value_field(
         help_text="For relative targets: -15 means 15% (or points) lower.",
     )
     due_date = models.DateField(
@@ -208,11 +211,9 @@ class CheckIn(models.Model):
     key_result = models.ForeignKey(
         KeyResult, on_delete=models.CASCADE, related_name="check_ins"
     )
-    value = models.DecimalField(**VALUE_DIGITS, null=True, blank=True)
+    value = value_field()
     done = models.BooleanField(null=True, blank=True)
-    confidence = models.CharField(
-        max_length=10, choices=Confidence.choices, blank=True
-    )
+    confidence = models.CharField(max_length=10, choices=Confidence.choices, blank=True)
     note = models.TextField(blank=True)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -1,0 +1,240 @@
+"""Every URL, for every role and both objective visibilities.
+
+The expected outcomes below are written out from the access rules, not
+derived from the code: viewers read; members check in on and edit what they
+own or are assigned; managers edit their team's objectives; admins do
+everything. A team-only objective is a 404 for people outside its team, the
+same answer as for something that does not exist, and its title appears on
+no page they can open.
+
+A guard test fails when a URL is added without a row here.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from creditokr.accounts.models import Role
+from creditokr.okrs.models import Initiative, Visibility
+from creditokr.okrs.services import record_check_in
+from tests.conftest import make_key_result, make_objective, make_user
+
+PERSONAS = ["admin", "manager", "member", "colleague", "viewer", "outsider"]
+PLANNERS = {"admin", "manager"}
+OKR_EDITORS = {"admin", "manager", "member"}  # member owns everything below
+CONTRIBUTORS = {"admin", "manager", "member", "colleague", "outsider"}
+EVERYONE = set(PERSONAS)
+TEAM = {"admin", "manager", "member", "colleague", "viewer"}  # sees team-only
+
+# The answer to an allowed request: 200 for pages, 302 for POST actions.
+PAGE, ACTION = 200, 302
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    target: str  # which object's pk the URL takes
+    allowed: frozenset[str]
+    success: int = PAGE
+    htmx: bool = False
+    data: tuple[tuple[str, str], ...] = ()
+
+
+def route(method: str, target: str, allowed: set[str], **options: object) -> Route:
+    return Route(method, target, frozenset(allowed), **options)  # type: ignore[arg-type]
+
+
+MATRIX: dict[str, Route] = {
+    "dashboard": route("GET", "", EVERYONE),
+    "my_work": route("GET", "", EVERYONE),
+    "profile": route("GET", "", EVERYONE),
+    "password_change": route("GET", "", EVERYONE),
+    "password_change_done": route("GET", "", EVERYONE),
+    "objective_detail": route("GET", "objective", EVERYONE),
+    "key_result_history": route("GET", "key_result", EVERYONE, htmx=True),
+    "objective_create": route("GET", "", CONTRIBUTORS),
+    "objective_edit": route("GET", "objective", OKR_EDITORS),
+    "objective_status": route("GET", "objective", OKR_EDITORS),
+    "objective_archive": route("POST", "objective", OKR_EDITORS, success=ACTION),
+    "key_result_create": route("GET", "objective", OKR_EDITORS),
+    "key_result_edit": route("GET", "key_result", OKR_EDITORS),
+    "key_result_archive": route("POST", "key_result", OKR_EDITORS, success=ACTION),
+    "check_in_create": route("GET", "key_result", OKR_EDITORS),
+    "initiative_create": route("GET", "objective", OKR_EDITORS),
+    "initiative_edit": route("GET", "initiative", OKR_EDITORS),
+    "cycle_list": route("GET", "", EVERYONE),
+    "cycle_detail": route("GET", "cycle", EVERYONE),
+    "cycle_create": route("GET", "", {"admin"}),
+    "cycle_next": route("POST", "cycle", PLANNERS, success=ACTION),
+    "cycle_state": route(
+        "POST", "cycle", PLANNERS, success=ACTION, data=(("state", "in_review"),)
+    ),
+    "cadence_edit": route("GET", "cadence", PLANNERS),
+    "cycle_start_from_template": route("GET", "cycle", PLANNERS),
+}
+# Sign-in and sign-out are open to anyone by design.
+OPEN = {"login", "logout"}
+OBJECT_TARGETS = {"objective", "key_result", "initiative"}
+
+
+def all_url_names() -> set[str]:
+    names: set[str] = set()
+
+    def walk(patterns: list[URLPattern | URLResolver]) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                if pattern.namespace != "admin":
+                    walk(pattern.url_patterns)
+            elif pattern.name:
+                names.add(pattern.name)
+
+    walk(get_resolver().url_patterns)
+    return names
+
+
+def test_every_url_has_a_row_in_the_matrix():
+    assert all_url_names() == set(MATRIX) | OPEN
+
+
+@pytest.fixture
+def world(people, teams, quarter):
+    """One objective of each visibility, each with a key result, a check-in
+    and an initiative, all owned by (or assigned to) the member persona."""
+    people["colleague"] = make_user("colleague", teams["credit_risk"], Role.MEMBER)
+    member = people["member"]
+    objects = {}
+    for visibility in Visibility:
+        objective = make_objective(
+            quarter,
+            teams["credit_risk"],
+            member,
+            title=f"Objective seen by {visibility.label}",
+            visibility=visibility,
+        )
+        key_result = make_key_result(
+            objective, member, title=f"Key result seen by {visibility.label}"
+        )
+        with time_machine.travel(datetime(2026, 11, 15, 12, tzinfo=UTC), tick=False):
+            record_check_in(
+                member, key_result, as_of=date(2026, 11, 14), value=Decimal(7)
+            )
+        initiative = Initiative.objects.create(
+            objective=objective,
+            key_result=key_result,
+            title=f"Initiative seen by {visibility.label}",
+            assignee=member,
+        )
+        objects[visibility] = {
+            "objective": objective,
+            "key_result": key_result,
+            "initiative": initiative,
+            "cycle": quarter,
+            "cadence": quarter.cadence_events.first(),
+        }
+    return objects
+
+
+def expected_status(name: str, persona: str, visibility: Visibility) -> int:
+    row = MATRIX[name]
+    hidden = visibility == Visibility.TEAM and persona not in TEAM
+    if hidden and row.target in OBJECT_TARGETS:
+        return 404
+    return row.success if persona in row.allowed else 403
+
+
+CASES = [
+    (name, persona, visibility)
+    for name, row in MATRIX.items()
+    for persona in PERSONAS
+    for visibility in (
+        list(Visibility) if row.target in OBJECT_TARGETS else [Visibility.ORGANISATION]
+    )
+]
+
+
+@pytest.mark.parametrize(("name", "persona", "visibility"), CASES)
+def test_access_matrix(client, people, world, name, persona, visibility):
+    row = MATRIX[name]
+    args = [world[visibility][row.target].pk] if row.target else []
+    headers = {"HX-Request": "true"} if row.htmx else {}
+    client.force_login(people[persona])
+
+    with time_machine.travel(datetime(2026, 11, 16, 12, tzinfo=UTC), tick=False):
+        send = client.post if row.method == "POST" else client.get
+        response = send(reverse(name, args=args), dict(row.data), headers=headers)
+
+    assert response.status_code == expected_status(name, persona, visibility)
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_signed_out_visitors_are_sent_to_sign_in(client, world, name):
+    row = MATRIX[name]
+    args = [world[Visibility.ORGANISATION][row.target].pk] if row.target else []
+
+    send = client.post if row.method == "POST" else client.get
+    response = send(reverse(name, args=args))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+PAGES_THAT_LIST = [
+    ("dashboard", None),
+    ("dashboard", "?status=off_track"),
+    ("dashboard", "?show_archived=1"),
+    ("my_work", None),
+    ("cycle_list", None),
+    ("cycle_detail", "cycle"),
+    ("objective_detail", "parent"),
+]
+
+
+@pytest.mark.parametrize(("name", "target"), PAGES_THAT_LIST)
+def test_a_team_only_objective_appears_on_no_page_for_an_outsider(
+    client, people, world, name, target
+):
+    hidden = world[Visibility.TEAM]
+    public = world[Visibility.ORGANISATION]
+    hidden["objective"].parent = public["objective"]
+    hidden["objective"].save()
+    query = target if target and target.startswith("?") else ""
+    args = []
+    if target == "cycle":
+        args = [public["cycle"].pk]
+    elif target == "parent":
+        args = [public["objective"].pk]
+    client.force_login(people["outsider"])
+
+    with time_machine.travel(datetime(2026, 11, 16, 12, tzinfo=UTC), tick=False):
+        page = client.get(reverse(name, args=args) + query)
+
+    assert page.status_code == 200
+    for item in ("objective", "key_result", "initiative"):
+        assert str(hidden[item]) not in page.text
+    assert "Initiative seen by Whole organisation" in page.text or name not in {
+        "objective_detail"
+    }
+
+
+@pytest.mark.parametrize("name", ["dashboard", "objective_detail", "my_work"])
+def test_a_hidden_parent_is_not_named_under_its_visible_child(
+    client, people, world, name
+):
+    hidden_parent = world[Visibility.TEAM]["objective"]
+    child = world[Visibility.ORGANISATION]["objective"]
+    child.parent = hidden_parent
+    child.save()
+    args = [child.pk] if name == "objective_detail" else []
+    client.force_login(people["outsider"])
+
+    with time_machine.travel(datetime(2026, 11, 16, 12, tzinfo=UTC), tick=False):
+        page = client.get(reverse(name, args=args))
+
+    assert page.status_code == 200
+    assert hidden_parent.title not in page.text
+    if name != "my_work":
+        assert child.title in page.text
