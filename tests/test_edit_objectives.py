@@ -257,6 +257,27 @@ def test_a_manager_moves_an_objective_to_the_next_quarter_and_progress_follows(
     assert not Objective.objects.filter(cycle=quarter).exists()
 
 
+def test_a_move_that_leaves_a_key_result_due_outside_the_cycle_is_refused(
+    client, people, quarter, organisation, public_key_result
+):
+    following = next_cycle(organisation, quarter, TODAY)
+    public_key_result.due_date = datetime(2026, 11, 30, tzinfo=UTC).date()
+    public_key_result.save()
+    objective = public_key_result.objective
+    client.force_login(people["manager"])
+
+    response = client.post(
+        reverse("objective_edit", args=[objective.pk]),
+        objective_data(objective, cycle=following.pk),
+    )
+
+    assert response.status_code == 400
+    assert "These key results are due outside FY2027 Q4" in response.text
+    assert "30+ delinquency rate" in response.text
+    objective.refresh_from_db()
+    assert objective.cycle == quarter
+
+
 def test_a_viewer_cannot_edit_an_objective(client, people, public_objective):
     client.force_login(people["viewer"])
     url = reverse("objective_edit", args=[public_objective.pk])

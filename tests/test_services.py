@@ -565,3 +565,24 @@ def test_going_back_to_a_fixed_target_forgets_the_relative_change():
 
     assert key_result.target_change is None
     assert key_result.target_value == D("7")
+
+
+def test_a_key_result_waiting_for_its_baseline_takes_no_check_ins(
+    public_objective, people
+):
+    """The template's headline key results arrive without a baseline."""
+    headline = make_key_result(
+        public_objective,
+        people["member"],
+        start_value=None,
+        target_value=None,
+        target_mode=TargetMode.RELATIVE_PERCENT,
+        target_change=D(-15),
+    )
+
+    with pytest.raises(ValidationError, match="baseline"):
+        record_check_in(
+            people["member"], headline, as_of=date(2026, 11, 14), value=D("6.5")
+        )
+
+    assert CheckIn.objects.count() == 0

@@ -194,6 +194,11 @@ def can_assign_owner(actor: Actor, team_id: int, owner_id: int | None) -> bool:
     return actor.has_role(team_id, Role.MEMBER) and owner_id == actor.user.pk
 
 
+def can_plan_cycles(actor: Actor) -> bool:
+    """Managers and administrators run the quarter's rhythm."""
+    return actor.is_admin or bool(actor.managed_team_ids)
+
+
 def require(allowed: bool) -> None:
     if not allowed:
         raise PermissionDenied("You can see this but not change it.")

@@ -355,6 +355,7 @@ class KeyResultForm(VersionedForm[KeyResult]):
         model = KeyResult
         fields = [
             "title",
+            "definition",
             "owner",
             "kind",
             "unit",
@@ -368,7 +369,7 @@ class KeyResultForm(VersionedForm[KeyResult]):
             "weight",
         ]
         labels = {"currency_code": "Currency code", "target_mode": "Target is"}
-        widgets = {"title": WIDE_TEXT}
+        widgets = {"title": WIDE_TEXT, "definition": forms.Textarea(attrs={"rows": 2})}
         help_texts = {"currency_code": "Three capital letters, like GBP or EUR."}
 
     def __init__(

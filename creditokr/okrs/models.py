@@ -117,6 +117,12 @@ class KeyResult(models.Model):
         on_delete=models.PROTECT,
         related_name="owned_key_results",
     )
+    definition = models.TextField(
+        "How it is measured",
+        blank=True,
+        help_text="What the number counts and its conventions, e.g. "
+        "'accounts 30+ days past due / active accounts, month end'.",
+    )
     kind = models.CharField(
         max_length=12,
         choices=[

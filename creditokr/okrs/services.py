@@ -211,6 +211,14 @@ def _validate_check_in(check_in: CheckIn, today: date) -> None:
         return
 
     check_in.done = None
+    if key_result.target_value is None or (
+        key_result.start_value is None
+        and key_result.kind in (Kind.INCREASE, Kind.DECREASE)
+    ):
+        raise ValidationError(
+            "Set this key result's baseline (start value) first; its target "
+            "follows from it. Then check in."
+        )
     if check_in.value is None:
         raise ValidationError({"value": "Enter the current value."})
     problem = unit_problem(key_result.unit, check_in.value)
@@ -271,9 +279,28 @@ def create_objective(user: User, objective: Objective) -> Objective:
 def update_objective(user: User, objective: Objective, expected_version: int) -> None:
     """Save an edited objective; a move to another cycle or parent too."""
     check_parent(objective, objective.parent)
+    _check_due_dates_fit(objective)
     objective.full_clean()
     save_versioned(objective, expected_version)
     logger.info("objective %s edited by user %s", objective.pk, user.pk)
+
+
+def _check_due_dates_fit(objective: Objective) -> None:
+    """Refuse a move that would leave key results due outside the cycle."""
+    cycle = objective.cycle
+    outside = [
+        f"'{kr.title}' ({_day(kr.due_date)})"
+        for kr in objective.key_results.filter(archived=False).exclude(due_date=None)
+        if kr.due_date and not cycle.contains(kr.due_date)
+    ]
+    if outside:
+        raise ValidationError(
+            {
+                "cycle": f"These key results are due outside {cycle}: "
+                f"{', '.join(outside)}. Change or clear their due dates first "
+                "(an empty due date means the end of the cycle)."
+            }
+        )
 
 
 def archive_objective(user: User, objective: Objective) -> None:
