@@ -20,14 +20,14 @@ from creditokr.cycles.models import CycleState
 from creditokr.cycles.services import ensure_cycle
 from creditokr.okrs import services
 from creditokr.okrs.models import KeyResult, Objective
-from creditokr.okrs.okr_template import (
+from creditokr.okrs.okr_template import load_template
+from creditokr.okrs.progress import Kind, Status, TargetMode
+from creditokr.okrs.template_format import (
     TemplateError,
     available_templates,
-    load_template,
     parse_template,
     template_path,
 )
-from creditokr.okrs.progress import Kind, Status, TargetMode
 from tests.conftest import TODAY
 
 FIXTURES = Path(__file__).parent / "fixtures" / "templates"
@@ -686,3 +686,14 @@ def test_the_command_refuses_a_closed_cycle(fiscal_year, people):
 
     with pytest.raises(CommandError, match="FY2027 is closed"):
         run("credit-management", "--cycle", "FY2027")
+
+
+def test_how_each_key_result_is_measured_is_kept_with_it(fiscal_year, people):
+    load_template("credit-management", fiscal_year, people["manager"])
+
+    kr = by_key(fiscal_year)
+    assert kr["fortnightly-payment-reminders"].definition.startswith(
+        "Days between two payment reminders to the same customer"
+    )
+    assert "not percentage points" in kr["delinquency-rate"].definition
+    assert kr["enhanced-scoring-models"].definition == ""

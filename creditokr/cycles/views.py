@@ -20,17 +20,15 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.utils.formats import date_format
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
-from django_htmx.middleware import HtmxDetails
 
-from creditokr.accounts.models import Organisation, Team
+from creditokr.accounts.models import Team
 from creditokr.cycles import services
 from creditokr.cycles.fiscal import local_today
 from creditokr.cycles.forms import (
@@ -41,30 +39,15 @@ from creditokr.cycles.forms import (
 from creditokr.cycles.models import CadenceEvent, Cycle
 from creditokr.okrs import access
 from creditokr.okrs.access import Actor
-from creditokr.okrs.okr_template import (
-    LoadResult,
-    TemplateError,
-    available_templates,
-    load_template,
-)
+from creditokr.okrs.htmx import PageRequest, render_partial_or_page, wants_partial
+from creditokr.okrs.okr_template import LoadResult, load_template
+from creditokr.okrs.template_format import TemplateError, available_templates
 
 GET_OR_POST = require_http_methods(["GET", "POST"])
 FORM_PAGE = "cycles/form_page.html"
 
 
-class CycleRequest(HttpRequest):
-    """A request as our middleware leaves it."""
-
-    htmx: HtmxDetails
-    organisation: Organisation
-
-
 # Who may do what with cycles
-
-
-def may_plan_cycles(actor: Actor) -> bool:
-    """Managers and administrators run the quarter's rhythm."""
-    return actor.is_admin or bool(actor.managed_team_ids)
 
 
 def _require_admin(actor: Actor) -> None:
@@ -73,7 +56,7 @@ def _require_admin(actor: Actor) -> None:
 
 
 def _require_planner(actor: Actor) -> None:
-    if not may_plan_cycles(actor):
+    if not access.can_plan_cycles(actor):
         raise PermissionDenied("Only managers and administrators can do this.")
 
 
@@ -87,35 +70,27 @@ def _template_teams(actor: Actor) -> QuerySet[Team]:
 # Shared plumbing
 
 
-def _wants_partial(request: CycleRequest) -> bool:
-    htmx = request.htmx
-    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
-
-
 def _show_form(
-    request: CycleRequest,
+    request: PageRequest,
     form: forms.BaseForm,
     context: dict[str, Any],
     *,
     status: int = HTTPStatus.OK,
 ) -> HttpResponse:
     context = {"form": form, "action": request.get_full_path(), **context}
-    if _wants_partial(request):
-        response = render(request, "cycles/form.html", context)
-    else:
-        response = render(request, FORM_PAGE, context, status=status)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return render_partial_or_page(
+        request, FORM_PAGE, "cycles/form.html", context, status=status
+    )
 
 
-def _go_to(request: CycleRequest, cycle: Cycle) -> HttpResponse:
+def _go_to(request: PageRequest, cycle: Cycle) -> HttpResponse:
     url = reverse("cycle_detail", args=[cycle.pk])
-    if _wants_partial(request):
+    if wants_partial(request):
         return HttpResponseClientRedirect(url)
     return redirect(url)
 
 
-def _today(request: CycleRequest) -> date:
+def _today(request: PageRequest) -> date:
     return local_today(request.organisation.zone)
 
 
@@ -131,7 +106,7 @@ def _dates(cycle: Cycle) -> str:
 
 
 @require_http_methods(["GET"])
-def cycle_list(request: CycleRequest) -> HttpResponse:
+def cycle_list(request: PageRequest) -> HttpResponse:
     actor = access.actor_for(request.user)
     live_and_visible = Q(objectives__archived=False) & access.visibility_filter(
         actor, "objectives__"
@@ -179,14 +154,14 @@ def _duration(minutes: int) -> str:
 
 
 @require_http_methods(["GET"])
-def cycle_detail(request: CycleRequest, pk: int) -> HttpResponse:
+def cycle_detail(request: PageRequest, pk: int) -> HttpResponse:
     actor = access.actor_for(request.user)
     cycle = get_object_or_404(Cycle, pk=pk)
     return _render_detail(request, actor, cycle)
 
 
 def _render_detail(
-    request: CycleRequest,
+    request: PageRequest,
     actor: Actor,
     cycle: Cycle,
     *,
@@ -203,7 +178,7 @@ def _render_detail(
         "events": [_event_row(event, organisation.zone) for event in events],
         "organisation_zone": organisation.time_zone,
         "objective_count": live.count(),
-        "can_plan": may_plan_cycles(actor),
+        "can_plan": access.can_plan_cycles(actor),
         "next_state": services.following_state(cycle),
         "state_error": state_error,
         "today": _today(request),
@@ -215,7 +190,7 @@ def _render_detail(
 
 
 @GET_OR_POST
-def cycle_create(request: CycleRequest) -> HttpResponse:
+def cycle_create(request: PageRequest) -> HttpResponse:
     actor = access.actor_for(request.user)
     _require_admin(actor)
     organisation = request.organisation
@@ -250,7 +225,7 @@ def _created_message(cycle: Cycle) -> str:
 
 
 @require_POST
-def cycle_next(request: CycleRequest, pk: int) -> HttpResponse:
+def cycle_next(request: PageRequest, pk: int) -> HttpResponse:
     """Open the cycle after this one, across the fiscal-year end if need be."""
     actor = access.actor_for(request.user)
     _require_planner(actor)
@@ -268,7 +243,7 @@ def cycle_next(request: CycleRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def cycle_state(request: CycleRequest, pk: int) -> HttpResponse:
+def cycle_state(request: PageRequest, pk: int) -> HttpResponse:
     """Move a cycle one step: planning, active, in review, closed."""
     actor = access.actor_for(request.user)
     _require_planner(actor)
@@ -277,7 +252,7 @@ def cycle_state(request: CycleRequest, pk: int) -> HttpResponse:
     try:
         services.advance_cycle_state(cycle, request.POST.get("state", ""))
     except ValidationError as error:
-        status = HTTPStatus.OK if _wants_partial(request) else HTTPStatus.BAD_REQUEST
+        status = HTTPStatus.OK if wants_partial(request) else HTTPStatus.BAD_REQUEST
         message = " ".join(error.messages)
         return _render_detail(request, actor, cycle, state_error=message, status=status)
 
@@ -289,7 +264,7 @@ def cycle_state(request: CycleRequest, pk: int) -> HttpResponse:
 
 
 @GET_OR_POST
-def cadence_edit(request: CycleRequest, pk: int) -> HttpResponse:
+def cadence_edit(request: PageRequest, pk: int) -> HttpResponse:
     actor = access.actor_for(request.user)
     _require_planner(actor)
     event = get_object_or_404(CadenceEvent.objects.select_related("cycle"), pk=pk)
@@ -323,7 +298,7 @@ def cadence_edit(request: CycleRequest, pk: int) -> HttpResponse:
 
 
 @GET_OR_POST
-def cycle_start_from_template(request: CycleRequest, pk: int) -> HttpResponse:
+def cycle_start_from_template(request: PageRequest, pk: int) -> HttpResponse:
     actor = access.actor_for(request.user)
     _require_planner(actor)
     cycle = get_object_or_404(Cycle, pk=pk)
@@ -357,7 +332,7 @@ def cycle_start_from_template(request: CycleRequest, pk: int) -> HttpResponse:
     return _go_to(request, cycle)
 
 
-def _report_load(request: CycleRequest, result: LoadResult) -> None:
+def _report_load(request: PageRequest, result: LoadResult) -> None:
     objectives = len(result.created_objectives)
     key_results = len(result.created_key_results)
     title, cycle = result.template.title, result.cycle

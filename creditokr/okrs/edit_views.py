@@ -3,41 +3,32 @@
 Every view fetches through `access` (hidden: 404; visible but not yours to
 change: 403), lets a form parse the input and hands the change to one named
 operation in `services`. Bad input changes nothing and comes back inline.
+`form_flow` holds the show-validate-save pattern every form view follows.
 
-One htmx rule for every view here: an htmx request that is not boosted (and
-not a history restore) gets only the form's container, always with status
-200 so htmx swaps it in; anything else gets the whole page, with 400 for
-input errors and 409 for an edit conflict. Success is an HX-Redirect for
-htmx and a plain redirect otherwise, to the objective's page.
+One htmx rule (`htmx`) for every view here: an htmx request that is not
+boosted (and not a history restore) gets only the form's container, always
+with status 200 so htmx swaps it in; anything else gets the whole page, with
+400 for input errors and 409 for an edit conflict. Success is an
+HX-Redirect for htmx and a plain redirect otherwise, to the objective's
+page.
 """
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from http import HTTPStatus
 from typing import Any
 
-from django import forms
-from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.utils.cache import patch_vary_headers
+from django.http import HttpResponse
 from django.utils.formats import date_format
 from django.views.decorators.http import require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect
-from django_htmx.middleware import HtmxDetails
 
-from creditokr.accounts.models import Organisation
 from creditokr.cycles.fiscal import local_today
 from creditokr.cycles.models import Cycle
 from creditokr.cycles.services import default_cycle
-from creditokr.okrs import access, services
+from creditokr.okrs import access, form_flow, services
 from creditokr.okrs.access import Actor
+from creditokr.okrs.form_flow import Screen
 from creditokr.okrs.forms import (
     CheckInForm,
     InitiativeForm,
@@ -45,197 +36,30 @@ from creditokr.okrs.forms import (
     ObjectiveForm,
     StatusOverrideForm,
 )
+from creditokr.okrs.htmx import PageRequest
 from creditokr.okrs.models import KeyResult, Objective
 from creditokr.okrs.progress import format_decimal
-from creditokr.okrs.services import EditConflict
 
-PAGE = "okrs/forms/page.html"
 GET_OR_POST = require_http_methods(["GET", "POST"])
 
 
-class EditRequest(HttpRequest):
-    """A request as our middleware leaves it."""
-
-    htmx: HtmxDetails
-    organisation: Organisation
-
-
-@dataclass(frozen=True)
-class Screen:
-    """What surrounds a form: heading, partial, objective and submit button.
-
-    `about` is worked out before the form touches the objective, so the page
-    never shows input that has not been saved as if it were.
-    """
-
-    title: str
-    template: str
-    objective: Objective
-    submit: str = "Save"
-    extra: dict[str, Any] = field(default_factory=dict)
-    about: str = field(init=False)
-
-    def __post_init__(self) -> None:
-        objective = self.objective
-        about = ""
-        if objective.pk:
-            about = f"{objective.title} · {objective.cycle} · {objective.team}"
-        object.__setattr__(self, "about", about)
-
-
-@dataclass(frozen=True)
-class ConflictRow:
-    label: str
-    theirs: str
-    yours: str
-
-    @property
-    def differs(self) -> bool:
-        return self.theirs != self.yours
-
-
-@dataclass(frozen=True)
-class Conflict:
-    """Someone else's newer save, next to what this person tried to save."""
-
-    message: str
-    rows: list[ConflictRow]
-
-    @property
-    def values(self) -> list[tuple[str, str]]:
-        """(label, their saved value) for every field of the form."""
-        return [(row.label, row.theirs) for row in self.rows]
-
-
-# The one pattern every form view follows
-
-
-def _wants_partial(request: EditRequest) -> bool:
-    htmx = request.htmx
-    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
-
-
-def _show(
-    request: EditRequest,
-    form: forms.BaseForm,
-    screen: Screen,
-    *,
-    status: int = HTTPStatus.OK,
-    conflict: Conflict | None = None,
-) -> HttpResponse:
-    """The form's container for htmx (always 200), else the whole page."""
-    context = {
-        "form": form,
-        "screen": screen,
-        "objective": screen.objective,
-        "conflict": conflict,
-        "form_template": screen.template,
-        "action": request.get_full_path(),
-    }
-    if _wants_partial(request):
-        response = render(request, screen.template, context)
-    else:
-        response = render(request, PAGE, context, status=status)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
-
-
-def _handle(
-    request: EditRequest,
-    form: forms.BaseForm,
-    screen: Screen,
-    save: Callable[[], HttpResponse],
-    fresh_form: Callable[[models.Model], forms.BaseForm] | None = None,
-) -> HttpResponse:
-    """Show the form, or validate it and `save`, reporting what went wrong."""
-    if request.method != "POST":
-        return _show(request, form, screen)
-    if not form.is_valid():
-        return _show(request, form, screen, status=HTTPStatus.BAD_REQUEST)
-
-    try:
-        return save()
-    except EditConflict as error:
-        assert fresh_form is not None, "only edits can conflict"
-        conflict = Conflict(str(error), _conflict_rows(form, error.current))
-        fresh = fresh_form(error.current)
-        return _show(
-            request, fresh, screen, status=HTTPStatus.CONFLICT, conflict=conflict
-        )
-    except ValidationError as error:
-        _add_errors(form, error)
-        return _show(request, form, screen, status=HTTPStatus.BAD_REQUEST)
-
-
-def _add_errors(form: forms.BaseForm, error: ValidationError) -> None:
-    """Put a service's errors next to their fields (or above the form)."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for name, errors in error.error_dict.items():
-        form.add_error(name if name in form.fields else None, errors)
-
-
-def _conflict_rows(form: forms.BaseForm, current: models.Model) -> list[ConflictRow]:
-    """Their saved values and the ones submitted, as the form labels them.
-
-    The form has already copied the submitted values onto its instance.
-    """
-    mine = getattr(form, "instance", None)
-    rows = []
-    for name in form.fields:
-        if name == "version" or not hasattr(current, name):
-            continue
-        label = str(form[name].label)
-        rows.append(ConflictRow(label, _shown(current, name), _shown(mine, name)))
-    return rows
-
-
-def _shown(instance: models.Model | None, name: str) -> str:
-    if instance is None:
-        return ""
-    display = getattr(instance, f"get_{name}_display", None)
-    return _plain(display() if display else getattr(instance, name))
-
-
-def _plain(value: Any) -> str:
-    if value is None or value == "":
-        return "—"
-    if isinstance(value, Decimal):
-        return format_decimal(value)
-    if isinstance(value, date):
-        return date_format(value, "j M Y")
-    return str(value)
-
-
-def _finish(request: EditRequest, objective: Objective, message: str) -> HttpResponse:
-    """Tell the person what happened and go to the objective's page."""
-    messages.success(request, message)
-    url = reverse("objective_detail", args=[objective.pk])
-    if _wants_partial(request):
-        return HttpResponseClientRedirect(url)
-    return redirect(url)
-
-
-def _today(request: EditRequest) -> date:
+def _today(request: PageRequest) -> date:
     return local_today(request.organisation.zone)
-
-
-def _data(request: EditRequest) -> Any:
-    return request.POST if request.method == "POST" else None
 
 
 # Objectives
 
 
 @GET_OR_POST
-def objective_create(request: EditRequest) -> HttpResponse:
+def objective_create(request: PageRequest) -> HttpResponse:
     actor = access.actor_for(request.user)
     access.require(
         actor.is_contributor and access.teams_for_new_objectives(actor).exists()
     )
     form = ObjectiveForm(
-        actor, _data(request), initial=_new_objective_initial(request, actor)
+        actor,
+        form_flow.submitted(request),
+        initial=_new_objective_initial(request, actor),
     )
     screen = Screen(
         "New objective", "okrs/forms/objective.html", Objective(), "Create objective"
@@ -243,12 +67,12 @@ def objective_create(request: EditRequest) -> HttpResponse:
 
     def save() -> HttpResponse:
         objective = services.create_objective(actor.user, form.instance)
-        return _finish(request, objective, f"Created “{objective.title}”.")
+        return form_flow.finish(request, objective, f"Created “{objective.title}”.")
 
-    return _handle(request, form, screen, save)
+    return form_flow.handle(request, form, screen, save)
 
 
-def _new_objective_initial(request: EditRequest, actor: Actor) -> dict[str, Any]:
+def _new_objective_initial(request: PageRequest, actor: Actor) -> dict[str, Any]:
     """Defaults from ?cycle=, ?team= and ?parent= that this actor may use."""
     initial: dict[str, Any] = {"owner": actor.user.pk}
     query = request.GET
@@ -284,7 +108,7 @@ def _pick[M: models.Model](queryset: QuerySet[M], raw: str | None) -> M | None:
 
 
 @GET_OR_POST
-def objective_edit(request: EditRequest, pk: int) -> HttpResponse:
+def objective_edit(request: PageRequest, pk: int) -> HttpResponse:
     actor = access.actor_for(request.user)
     objective = access.get_objective(actor, pk)
     access.require(access.can_edit_objective(actor, objective))
@@ -293,17 +117,17 @@ def objective_edit(request: EditRequest, pk: int) -> HttpResponse:
     def form_for(instance: Any, data: Any = None) -> ObjectiveForm:
         return ObjectiveForm(actor, data, instance=instance)
 
-    form = form_for(objective, _data(request))
+    form = form_for(objective, form_flow.submitted(request))
 
     def save() -> HttpResponse:
         services.update_objective(actor.user, form.instance, form.loaded_version)
-        return _finish(request, objective, "Objective saved.")
+        return form_flow.finish(request, objective, "Objective saved.")
 
-    return _handle(request, form, screen, save, form_for)
+    return form_flow.handle(request, form, screen, save, form_for)
 
 
 @GET_OR_POST
-def objective_status(request: EditRequest, pk: int) -> HttpResponse:
+def objective_status(request: PageRequest, pk: int) -> HttpResponse:
     actor = access.actor_for(request.user)
     objective = access.get_objective(actor, pk)
     access.require(access.can_edit_objective(actor, objective))
@@ -319,7 +143,7 @@ def objective_status(request: EditRequest, pk: int) -> HttpResponse:
     def form_for(instance: Any, data: Any = None) -> StatusOverrideForm:
         return StatusOverrideForm(data, instance=instance)
 
-    form = form_for(objective, _data(request))
+    form = form_for(objective, form_flow.submitted(request))
     if clearing:
         form.fields["status_override"].required = False
         form.fields["status_override_reason"].required = False
@@ -329,18 +153,18 @@ def objective_status(request: EditRequest, pk: int) -> HttpResponse:
         reason = "" if clearing else form.cleaned_data["status_override_reason"]
         services.set_status_override(form.instance, status, reason, form.loaded_version)
         if clearing:
-            return _finish(
+            return form_flow.finish(
                 request,
                 objective,
                 "Status override cleared; the computed status shows again.",
             )
-        return _finish(request, objective, "Status override saved.")
+        return form_flow.finish(request, objective, "Status override saved.")
 
-    return _handle(request, form, screen, save, form_for)
+    return form_flow.handle(request, form, screen, save, form_for)
 
 
 @require_POST
-def objective_archive(request: EditRequest, pk: int) -> HttpResponse:
+def objective_archive(request: PageRequest, pk: int) -> HttpResponse:
     """Archive a live objective, or restore an archived one."""
     actor = access.actor_for(request.user)
     objective = access.get_objective(actor, pk)
@@ -355,31 +179,31 @@ def objective_archive(request: EditRequest, pk: int) -> HttpResponse:
             f"Archived “{objective.title}”. It no longer counts in roll-ups; "
             "you can restore it from this page."
         )
-    return _finish(request, objective, message)
+    return form_flow.finish(request, objective, message)
 
 
 # Key results
 
 
 @GET_OR_POST
-def key_result_create(request: EditRequest, pk: int) -> HttpResponse:
+def key_result_create(request: PageRequest, pk: int) -> HttpResponse:
     actor = access.actor_for(request.user)
     objective = access.get_objective(actor, pk)
     access.require(access.can_edit_objective(actor, objective))
-    form = KeyResultForm(actor, objective, _data(request))
+    form = KeyResultForm(actor, objective, form_flow.submitted(request))
     screen = Screen(
         "New key result", "okrs/forms/key_result.html", objective, "Add key result"
     )
 
     def save() -> HttpResponse:
         key_result = services.create_key_result(actor.user, form.instance)
-        return _finish(request, objective, f"Added “{key_result.title}”.")
+        return form_flow.finish(request, objective, f"Added “{key_result.title}”.")
 
-    return _handle(request, form, screen, save)
+    return form_flow.handle(request, form, screen, save)
 
 
 @GET_OR_POST
-def key_result_edit(request: EditRequest, pk: int) -> HttpResponse:
+def key_result_edit(request: PageRequest, pk: int) -> HttpResponse:
     actor = access.actor_for(request.user)
     key_result = access.get_key_result(actor, pk)
     access.require(access.can_edit_key_result(actor, key_result))
@@ -391,17 +215,17 @@ def key_result_edit(request: EditRequest, pk: int) -> HttpResponse:
     def form_for(instance: Any, data: Any = None) -> KeyResultForm:
         return KeyResultForm(actor, objective, data, instance=instance)
 
-    form = form_for(key_result, _data(request))
+    form = form_for(key_result, form_flow.submitted(request))
 
     def save() -> HttpResponse:
         services.update_key_result(actor.user, form.instance, form.loaded_version)
-        return _finish(request, objective, "Key result saved.")
+        return form_flow.finish(request, objective, "Key result saved.")
 
-    return _handle(request, form, screen, save, form_for)
+    return form_flow.handle(request, form, screen, save, form_for)
 
 
 @require_POST
-def key_result_archive(request: EditRequest, pk: int) -> HttpResponse:
+def key_result_archive(request: PageRequest, pk: int) -> HttpResponse:
     """Archive a live key result, or restore an archived one."""
     actor = access.actor_for(request.user)
     key_result = access.get_key_result(actor, pk)
@@ -416,19 +240,19 @@ def key_result_archive(request: EditRequest, pk: int) -> HttpResponse:
             f"Archived “{key_result.title}”. It no longer counts in the "
             "objective's progress; its check-ins are kept."
         )
-    return _finish(request, key_result.objective, message)
+    return form_flow.finish(request, key_result.objective, message)
 
 
 # Check-ins
 
 
 @GET_OR_POST
-def check_in_create(request: EditRequest, pk: int) -> HttpResponse:
+def check_in_create(request: PageRequest, pk: int) -> HttpResponse:
     actor = access.actor_for(request.user)
     key_result = access.get_key_result(actor, pk)
     access.require(access.can_check_in(actor, key_result))
     today = _today(request)
-    form = CheckInForm(key_result, today, _data(request))
+    form = CheckInForm(key_result, today, form_flow.submitted(request))
     screen = Screen(
         f"Check in on “{key_result.title}”",
         "okrs/forms/check_in.html",
@@ -449,13 +273,13 @@ def check_in_create(request: EditRequest, pk: int) -> HttpResponse:
             note=data["note"],
             today=today,
         )
-        return _finish(
+        return form_flow.finish(
             request,
             key_result.objective,
             _checked_in(key_result, check_in.value, check_in.done, check_in.as_of),
         )
 
-    return _handle(request, form, screen, save)
+    return form_flow.handle(request, form, screen, save)
 
 
 def _checked_in(
@@ -473,25 +297,27 @@ def _checked_in(
 
 
 @GET_OR_POST
-def initiative_create(request: EditRequest, pk: int) -> HttpResponse:
+def initiative_create(request: PageRequest, pk: int) -> HttpResponse:
     actor = access.actor_for(request.user)
     objective = access.get_objective(actor, pk)
     access.require(access.can_add_initiative(actor, objective))
     initial = {"key_result": request.GET.get("key_result")}
-    form = InitiativeForm(actor, objective, _data(request), initial=initial)
+    form = InitiativeForm(
+        actor, objective, form_flow.submitted(request), initial=initial
+    )
     screen = Screen(
         "New initiative", "okrs/forms/initiative.html", objective, "Add initiative"
     )
 
     def save() -> HttpResponse:
         initiative = services.create_initiative(actor.user, form.instance)
-        return _finish(request, objective, f"Added “{initiative.title}”.")
+        return form_flow.finish(request, objective, f"Added “{initiative.title}”.")
 
-    return _handle(request, form, screen, save)
+    return form_flow.handle(request, form, screen, save)
 
 
 @GET_OR_POST
-def initiative_edit(request: EditRequest, pk: int) -> HttpResponse:
+def initiative_edit(request: PageRequest, pk: int) -> HttpResponse:
     actor = access.actor_for(request.user)
     initiative = access.get_initiative(actor, pk)
     access.require(access.can_edit_initiative(actor, initiative))
@@ -503,10 +329,10 @@ def initiative_edit(request: EditRequest, pk: int) -> HttpResponse:
     def form_for(instance: Any, data: Any = None) -> InitiativeForm:
         return InitiativeForm(actor, objective, data, instance=instance)
 
-    form = form_for(initiative, _data(request))
+    form = form_for(initiative, form_flow.submitted(request))
 
     def save() -> HttpResponse:
         services.update_initiative(actor.user, form.instance, form.loaded_version)
-        return _finish(request, objective, "Initiative saved.")
+        return form_flow.finish(request, objective, "Initiative saved.")
 
-    return _handle(request, form, screen, save, form_for)
+    return form_flow.handle(request, form, screen, save, form_for)

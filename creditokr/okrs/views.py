@@ -5,9 +5,9 @@ left out of lists, counts and filter choices, and asking for it by id is a
 404. Progress and status come from creditokr.okrs.board; templates only
 format what these views hand them.
 
-One htmx rule for every view here: an htmx request that is not boosted (and
-not a history restore) gets the partial from templates/okrs/partials/,
-anything else gets the full page.
+One htmx rule (creditokr.okrs.htmx) for every view here: an htmx request
+that is not boosted (and not a history restore) gets the partial from
+templates/okrs/partials/, anything else gets the full page.
 """
 
 from collections import Counter, defaultdict
@@ -19,11 +19,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, QueryDict
-from django.shortcuts import redirect, render
+from django.http import HttpResponse, QueryDict
+from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
-from django_htmx.middleware import HtmxDetails
 
 from creditokr.accounts.models import Organisation, Team, User
 from creditokr.cycles.fiscal import local_today
@@ -52,6 +50,7 @@ from creditokr.okrs.board import (
     key_results_with_latest,
     objective_cards,
 )
+from creditokr.okrs.htmx import PageRequest, render_partial_or_page, wants_partial
 from creditokr.okrs.models import (
     CheckIn,
     Initiative,
@@ -78,31 +77,7 @@ STATUS_ORDER = (
 PRIORITY_RANK = {Priority.HIGH: 0, Priority.MEDIUM: 1, Priority.LOW: 2}
 
 
-class ReadRequest(HttpRequest):
-    """A request as our middleware leaves it."""
-
-    htmx: HtmxDetails
-    organisation: Organisation
-
-
-def render_read(
-    request: ReadRequest, page: str, partial: str, context: dict[str, Any]
-) -> HttpResponse:
-    """The full page, or only its partial for an htmx swap."""
-    template = partial if _wants_partial(request) else page
-    response = render(request, template, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
-
-
-def _wants_partial(request: ReadRequest) -> bool:
-    htmx: HtmxDetails | None = getattr(request, "htmx", None)
-    if htmx is None or not htmx:
-        return False
-    return not htmx.boosted and not htmx.history_restore_request
-
-
-def _today(request: ReadRequest) -> date:
+def _today(request: PageRequest) -> date:
     return local_today(request.organisation.zone)
 
 
@@ -174,7 +149,7 @@ class Board:
     archived: list[Objective] = field(default_factory=list)
 
 
-def dashboard(request: ReadRequest) -> HttpResponse:
+def dashboard(request: PageRequest) -> HttpResponse:
     actor = actor_for(request.user)
     today = _today(request)
     cycles = list(Cycle.objects.all())
@@ -195,13 +170,13 @@ def dashboard(request: ReadRequest) -> HttpResponse:
         context["teams"] = Team.objects.filter(objectives__in=live).distinct()
         owners = User.objects.filter(owned_objectives__in=live).distinct()
         context["owners"] = owners.only("first_name", "last_name", "username")
-    return render_read(
+    return render_partial_or_page(
         request, "okrs/dashboard.html", "okrs/partials/board.html", context
     )
 
 
 def _chosen_cycle(
-    request: ReadRequest, actor: Actor, cycles: list[Cycle], today: date
+    request: PageRequest, actor: Actor, cycles: list[Cycle], today: date
 ) -> Cycle | None:
     """The cycle asked for, else the one remembered, else the default."""
     by_id = {cycle.pk: cycle for cycle in cycles}
@@ -295,7 +270,7 @@ class OwedCheckIn:
     days_since: int | None
 
 
-def my_work(request: ReadRequest) -> HttpResponse:
+def my_work(request: PageRequest) -> HttpResponse:
     actor = actor_for(request.user)
     today = _today(request)
     cycles = list(
@@ -313,7 +288,7 @@ def my_work(request: ReadRequest) -> HttpResponse:
         "initiatives": _my_initiatives(actor, cycles),
         "owed": _owed_check_ins(key_results, today),
     }
-    return render_read(
+    return render_partial_or_page(
         request, "okrs/my_work.html", "okrs/partials/my_work.html", context
     )
 
@@ -396,7 +371,7 @@ class InitiativeRow:
     edit_url: str = ""
 
 
-def objective_detail(request: ReadRequest, pk: int) -> HttpResponse:
+def objective_detail(request: PageRequest, pk: int) -> HttpResponse:
     actor = actor_for(request.user)
     objective = get_objective(actor, pk)
     today = _today(request)
@@ -412,7 +387,7 @@ def objective_detail(request: ReadRequest, pk: int) -> HttpResponse:
         "initiatives": _initiative_rows(actor, card.objective),
         "links": _objective_links(actor, card.objective),
     }
-    return render_read(
+    return render_partial_or_page(
         request, "okrs/objective_detail.html", "okrs/partials/objective.html", context
     )
 
@@ -485,17 +460,17 @@ def _objective_links(actor: Actor, objective: Objective) -> dict[str, str]:
     return links
 
 
-def key_result_history(request: ReadRequest, pk: int) -> HttpResponse:
+def key_result_history(request: PageRequest, pk: int) -> HttpResponse:
     """One key result's check-ins; outside htmx, its place on the page."""
     actor = actor_for(request.user)
     key_result = get_key_result(actor, pk)
-    if not _wants_partial(request):
+    if not wants_partial(request):
         url = reverse("objective_detail", args=[key_result.objective_id])
         return redirect(f"{url}#kr-{key_result.pk}")
 
     histories = _histories(actor, [key_result], request.organisation)
     context = {"key_result": key_result, "history": histories.get(key_result.pk, [])}
-    return render_read(
+    return render_partial_or_page(
         request,
         "okrs/objective_detail.html",
         "okrs/partials/key_result_history.html",

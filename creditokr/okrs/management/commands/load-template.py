@@ -13,7 +13,8 @@ from django.db.models import Q
 
 from creditokr.accounts.models import Role, Team, User
 from creditokr.cycles.models import Cycle, CycleState
-from creditokr.okrs.okr_template import LoadResult, TemplateError, load_template
+from creditokr.okrs.okr_template import LoadResult, load_template
+from creditokr.okrs.template_format import TemplateError
 
 
 class Command(BaseCommand):
