@@ -292,3 +292,55 @@ def test_the_cycle_list_and_the_check_in_form_use_few_queries(
         client.get(url, **HTMX)
     with django_assert_max_num_queries(12):
         client.get(reverse("cycle_list"))
+
+
+@pytest.fixture
+def key_result_in_currency(client, people, public_objective):
+    member = people["member"]
+    key_result = make_key_result(
+        public_objective,
+        member,
+        title="Recovered amount",
+        kind="increase",
+        unit="currency",
+        currency_code="GBP",
+        start_value=Decimal(0),
+        target_value=Decimal("99999999999.9999"),
+    )
+    client.force_login(member)
+    return key_result, client
+
+
+def test_the_largest_storable_amount_round_trips_exactly(key_result_in_currency):
+    """SQLite keeps about 15 significant digits; we accept no more."""
+    key_result, client = key_result_in_currency
+
+    client.post(
+        reverse("check_in_create", args=[key_result.pk]),
+        {"value": "99999999999.9999", "as_of": "2026-11-14", "confidence": ""},
+    )
+
+    stored = CheckIn.objects.get(key_result=key_result)
+    assert stored.value == Decimal("99999999999.9999")
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("100000000000", "is too large to store"),
+        ("1.23456", "Use at most 4 decimal places."),
+        ("6.8%", "Leave out the % sign: enter 6.8 for 6.8%."),
+    ],
+)
+def test_values_that_cannot_be_stored_exactly_are_refused(
+    key_result_in_currency, typed, message
+):
+    key_result, client = key_result_in_currency
+
+    response = client.post(
+        reverse("check_in_create", args=[key_result.pk]),
+        {"value": typed, "as_of": "2026-11-14", "confidence": ""},
+    )
+
+    assert message in response.text
+    assert not CheckIn.objects.filter(key_result=key_result).exists()

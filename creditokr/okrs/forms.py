@@ -22,6 +22,8 @@ from creditokr.okrs import access, services
 from creditokr.okrs.access import Actor
 from creditokr.okrs.models import (
     OVERRIDABLE_STATUSES,
+    VALUE_DECIMAL_PLACES,
+    VALUE_MAX_DIGITS,
     CheckIn,
     Confidence,
     Initiative,
@@ -52,8 +54,8 @@ class NumberField(forms.Field):
     def __init__(
         self,
         *,
-        max_digits: int = 24,
-        decimal_places: int = 6,
+        max_digits: int = VALUE_MAX_DIGITS,
+        decimal_places: int = VALUE_DECIMAL_PLACES,
         minimum: Decimal | None = None,
         minimum_message: str = "",
         **kwargs: Any,
@@ -73,6 +75,11 @@ class NumberField(forms.Field):
         if "," in text:
             raise ValidationError(
                 "Use a point for decimals and no thousands separators, like 1234.5.",
+                code="invalid",
+            )
+        if text.endswith("%") and NUMBER_PATTERN.fullmatch(text[:-1].strip()):
+            raise ValidationError(
+                f"Leave out the % sign: enter {text[:-1].strip()} for {text}.",
                 code="invalid",
             )
         if not NUMBER_PATTERN.fullmatch(text):

@@ -10,13 +10,22 @@ from django.db import models
 
 from creditokr.okrs.progress import Kind, Status, TargetMode
 
+# SQLite keeps about 15 significant digits exactly, so a measured value may
+# have no more: up to 99,999,999,999.9999 in any unit.
+VALUE_MAX_DIGITS = 15
+VALUE_DECIMAL_PLACES = 4
+
 
 def value_field(
     **options: Any,
 ) -> "models.DecimalField[Decimal | None, Decimal | None]":
-    """A measured value: up to 18 digits before the point and 6 after."""
+    """A measured value, stored exactly on every supported database."""
     return models.DecimalField(
-        max_digits=24, decimal_places=6, null=True, blank=True, **options
+        max_digits=VALUE_MAX_DIGITS,
+        decimal_places=VALUE_DECIMAL_PLACES,
+        null=True,
+        blank=True,
+        **options,
     )
 
 

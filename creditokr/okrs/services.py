@@ -9,7 +9,7 @@ overwriting it.
 import logging
 import re
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -22,6 +22,7 @@ from creditokr.accounts.models import Organisation, User
 from creditokr.cycles.fiscal import local_today
 from creditokr.okrs.models import (
     OVERRIDABLE_STATUSES,
+    VALUE_DECIMAL_PLACES,
     CheckIn,
     CheckInSource,
     Initiative,
@@ -106,7 +107,8 @@ def _derive_relative_target(key_result: KeyResult) -> None:
         TargetMode(key_result.target_mode),
         key_result.target_change,
     )
-    key_result.target_value = target.quantize(Decimal("0.000001"))
+    places = Decimal(1).scaleb(-VALUE_DECIMAL_PLACES)
+    key_result.target_value = target.quantize(places, rounding=ROUND_HALF_UP)
 
 
 def _check_direction(key_result: KeyResult) -> None:

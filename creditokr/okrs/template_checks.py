@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from creditokr.okrs import services
-from creditokr.okrs.models import Unit
+from creditokr.okrs.models import VALUE_DECIMAL_PLACES, VALUE_MAX_DIGITS, Unit
 from creditokr.okrs.progress import Kind, TargetMode, format_decimal
 
 if TYPE_CHECKING:
@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 CURRENCY_CODE = re.compile(r"[A-Z]{3}")
-MAX_DECIMAL_PLACES = 6
-MAX_NUMBER = Decimal(10) ** 18
+MAX_DECIMAL_PLACES = VALUE_DECIMAL_PLACES
+MAX_NUMBER = Decimal(10) ** (VALUE_MAX_DIGITS - VALUE_DECIMAL_PLACES)
 
 TEXT_TAG = "tag:yaml.org,2002:str"
 NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
