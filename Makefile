@@ -29,7 +29,7 @@ run: demo
 	@echo "  CreditOKR is starting on http://$(HOST):$(PORT)/"
 	@$(BIN)/creditokr demo_workspace --sign-in-help
 	@echo
-	$(BIN)/uvicorn creditokr.asgi:application --host $(HOST) --port $(PORT) --no-access-log
+	$(BIN)/uvicorn creditokr.asgi:application --host $(HOST) --port $(PORT) --lifespan off --no-access-log
 
 lint: install
 	$(BIN)/ruff format --check .

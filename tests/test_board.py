@@ -375,3 +375,23 @@ def test_the_number_of_queries_does_not_grow_with_objectives(quarter, teams, peo
     five = queries_for_cards(people["member"], quarter)
 
     assert five == one
+
+
+def test_a_key_result_weighing_nothing_does_not_set_the_status(
+    organisation, quarter, teams, people
+):
+    """Weight 0 leaves a key result out of the roll-up, status included."""
+    objective = make_objective(quarter, teams["credit_risk"], people["member"])
+    counted = count_key_result(objective)
+    ignored = count_key_result(objective, title="Trial metric", weight=D(0))
+    check_in(counted, "10")  # met: Complete
+    check_in(ignored, "0")  # 0 of 10 six weeks in: behind pace
+
+    card = card_for(people["member"], objective)
+
+    assert [kr.status for kr in card.key_results] == [
+        Status.COMPLETE,
+        Status.OFF_TRACK,
+    ]
+    assert card.progress == 100
+    assert card.computed_status == Status.COMPLETE

@@ -151,7 +151,16 @@ def test_an_overridden_status_is_marked_with_the_computed_one(
 
     html = get_board(client, people["member"], cycle=quarter.pk).content.decode()
 
-    assert 'title="Computed from the key results: Not started">overridden' in html
+    assert "overridden · computed: Not started" in html
+
+
+def test_a_template_starting_label_says_what_it_is(client, people, board, quarter):
+    board["public"].starting_status = "at_risk"
+    board["public"].save()
+
+    html = get_board(client, people["member"], cycle=quarter.pk).content.decode()
+
+    assert "starting label · no check-ins yet" in html
 
 
 def test_a_check_in_changes_the_progress_and_status_shown(
@@ -183,8 +192,30 @@ def test_a_value_moving_the_wrong_way_is_marked_worsening(
 
     html = get_board(client, people["member"], cycle=quarter.pk).content.decode()
 
-    assert "↓ worsening" in html
+    # Delinquency should fall; it rose, so the arrow points up.
+    assert "↑ worsening" in html
     assert "8.5% → 6.8%" in html
+
+
+def test_an_increase_falling_below_its_start_points_down(
+    client, people, board, quarter, public_objective
+):
+    recovery = make_key_result(
+        public_objective,
+        people["member"],
+        title="Recovery rate",
+        kind="increase",
+        start_value=Decimal(22),
+        target_value=Decimal("24.2"),
+    )
+    record_check_in(
+        people["member"], recovery, as_of=date(2026, 11, 14), value=Decimal(21)
+    )
+
+    html = get_board(client, people["member"], cycle=quarter.pk).content.decode()
+
+    assert "↓ worsening" in html
+    assert "↑ worsening" not in html
 
 
 def test_an_htmx_request_gets_only_the_board(client, people, board, quarter):
@@ -296,3 +327,15 @@ def test_signed_out_visitors_are_sent_to_sign_in(client, organisation):
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["?team=99999999999999999999", "?owner=9223372036854775808", "?cycle=-1"],
+)
+def test_ids_out_of_range_in_filters_are_ignored(client, people, board, query):
+    client.force_login(people["member"])
+
+    response = client.get(reverse("dashboard") + query)
+
+    assert response.status_code == 200

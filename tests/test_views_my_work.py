@@ -125,7 +125,8 @@ def test_nothing_hidden_or_closed_or_archived_is_listed(client, people, work):
 def test_someone_with_nothing_to_do_is_told_so(client, people, work):
     html = open_my_work(client, people["viewer"]).content.decode()
 
-    assert "You are up to date" in html
+    assert "You own no key results in the open cycles" in html
+    assert "You are up to date" not in html
     assert "You own no objectives in the open cycles." in html
 
 

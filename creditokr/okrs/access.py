@@ -22,6 +22,8 @@ from creditokr.okrs.models import (
     Visibility,
 )
 
+MAX_ID = 2**63 - 1
+
 
 @dataclass
 class Actor:
@@ -132,12 +134,25 @@ def get_initiative(actor: Actor, pk: Any) -> Initiative:
     return _get_or_404(queryset, pk)
 
 
+def as_id(value: Any) -> int | None:
+    """A database id from user input, or None for anything that cannot be one.
+
+    Ids beyond a 64-bit integer would overflow the database driver, so they
+    are treated like any other id that does not exist.
+    """
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number <= MAX_ID else None
+
+
 def _get_or_404[M: (Objective, KeyResult, Initiative)](
     queryset: QuerySet[M], pk: Any
 ) -> M:
     try:
-        return queryset.get(pk=int(pk))
-    except (ValueError, TypeError, queryset.model.DoesNotExist):
+        return queryset.get(pk=as_id(pk))
+    except queryset.model.DoesNotExist:
         raise Http404("No such item, or it is not shared with you.") from None
 
 

@@ -74,6 +74,11 @@ class ObjectiveCard:
     def is_overridden(self) -> bool:
         return bool(self.objective.status_override)
 
+    @property
+    def is_starting_status(self) -> bool:
+        """Shown status is the template's label, before any check-in."""
+        return not self.is_overridden and self.status != self.computed_status
+
 
 def key_results_with_latest() -> QuerySet[KeyResult]:
     """Live key results, each annotated with the id of its latest check-in."""
@@ -205,7 +210,12 @@ def _roll_up(card: ObjectiveCard) -> None:
         card.progress = weighted_progress(
             (kr.progress, kr.key_result.weight) for kr in card.key_results
         )
-        card.computed_status = worst_status(kr.status for kr in card.key_results)
+        # A weight of 0 leaves a key result out of the roll-up entirely,
+        # status included, unless every key result weighs nothing.
+        counted = [kr for kr in card.key_results if kr.key_result.weight > 0]
+        card.computed_status = worst_status(
+            kr.status for kr in counted or card.key_results
+        )
         return
 
     if card.children:

@@ -30,6 +30,7 @@ from creditokr.cycles.services import default_cycle
 from creditokr.okrs.access import (
     Actor,
     actor_for,
+    as_id,
     can_add_initiative,
     can_check_in,
     can_edit_initiative,
@@ -81,13 +82,6 @@ def _today(request: PageRequest) -> date:
     return local_today(request.organisation.zone)
 
 
-def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 # Dashboard
 
 
@@ -102,8 +96,8 @@ class BoardFilters:
     def from_query(cls, query: QueryDict) -> "BoardFilters":
         status = query.get("status", "")
         return cls(
-            team=_int(query.get("team")),
-            owner=_int(query.get("owner")),
+            team=as_id(query.get("team")),
+            owner=as_id(query.get("owner")),
             status=Status(status) if status in Status else None,
             show_archived=query.get("archived") == "1",
         )
@@ -180,7 +174,7 @@ def _chosen_cycle(
 ) -> Cycle | None:
     """The cycle asked for, else the one remembered, else the default."""
     by_id = {cycle.pk: cycle for cycle in cycles}
-    asked = _int(request.GET.get("cycle"))
+    asked = as_id(request.GET.get("cycle"))
     if asked in by_id:
         if request.session.get(SESSION_CYCLE) != asked:
             request.session[SESSION_CYCLE] = asked

@@ -150,3 +150,22 @@ def optional_url(name: str, *args: Any) -> str:
         return reverse(name, args=args)
     except NoReverseMatch:
         return ""
+
+
+@register.simple_tag
+def worsening_marker(card: Any) -> str:
+    """Flag a value moving away from its target, arrow the way it moved.
+
+    For a decrease key result (DSO, delinquency) worsening means the value
+    went up, so the arrow points up; for an increase it points down.
+    """
+    if not getattr(card, "worsening", False):
+        return ""
+    rising = card.key_result.kind == "decrease"
+    arrow, moved = ("↑", "rose") if rising else ("↓", "fell")
+    return format_html(
+        '<span class="marker marker--worse" title="The value {} away from the '
+        'target since the start">{} worsening</span>',
+        moved,
+        arrow,
+    )
