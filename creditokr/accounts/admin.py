@@ -1,12 +1,30 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
+from django.forms import ModelForm
+from django.http import HttpRequest
 
-from creditokr.accounts.models import Membership, Organisation, Team, User
+from creditokr.accounts.models import Membership, Organisation, Role, Team, User
+from creditokr.cycles.models import Cycle
+
+CALENDAR_FIELDS = {"fiscal_year_start_month", "fiscal_year_label"}
+CALENDAR_CHANGED = (
+    "Existing cycles keep their dates; new cycles follow the new calendar."
+)
 
 
 class MembershipInline(admin.TabularInline[Membership, User | Team]):
     model = Membership
     extra = 1
+    readonly_fields = ["reach"]
+
+    @admin.display(description="Applies to")
+    def reach(self, membership: Membership) -> str:
+        """Spell out that an administrator is one in every team."""
+        if membership.role == Role.ADMIN:
+            return "Every team: administrators run the whole organisation"
+        if membership.team_id is None:
+            return "-"
+        return f"Only {membership.team}"
 
 
 @admin.register(User)
@@ -19,6 +37,18 @@ class CreditUserAdmin(UserAdmin[User]):
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin[Organisation]):
     list_display = ["name", "fiscal_year_start_month", "time_zone", "is_demo"]
+
+    def save_model(
+        self,
+        request: HttpRequest,
+        obj: Organisation,
+        form: ModelForm[Organisation],
+        change: bool,
+    ) -> None:
+        super().save_model(request, obj, form, change)
+        moved = CALENDAR_FIELDS.intersection(form.changed_data)
+        if change and moved and Cycle.objects.exists():
+            messages.warning(request, CALENDAR_CHANGED)
 
 
 @admin.register(Team)

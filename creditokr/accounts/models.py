@@ -57,6 +57,8 @@ class Organisation(models.Model):
         choices=MONTHS,
         default=1,
         validators=[MinValueValidator(1), MaxValueValidator(12)],
+        help_text="Existing cycles keep their dates when this changes; new "
+        "cycles follow the new calendar.",
     )
     fiscal_year_label = models.CharField(
         max_length=5,
@@ -130,12 +132,16 @@ class Team(models.Model):
 
 
 class Role(models.TextChoices):
-    """What someone may do in a team, from least to most."""
+    """What someone may do in a team, from least to most.
+
+    An administrator's role is organisation-wide: being one in any team
+    makes them an administrator of every team.
+    """
 
     VIEWER = "viewer", "Viewer"
     MEMBER = "member", "Member"
     MANAGER = "manager", "Manager"
-    ADMIN = "admin", "Admin"
+    ADMIN = "admin", "Administrator (whole organisation)"
 
 
 ROLE_RANK = {Role.VIEWER: 0, Role.MEMBER: 1, Role.MANAGER: 2, Role.ADMIN: 3}
@@ -144,7 +150,15 @@ ROLE_RANK = {Role.VIEWER: 0, Role.MEMBER: 1, Role.MANAGER: 2, Role.ADMIN: 3}
 class Membership(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
-    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    role = models.CharField(
+        max_length=10,
+        choices=Role.choices,
+        default=Role.MEMBER,
+        help_text="Viewers read; members change what they own; managers "
+        "change their team's objectives. An administrator administers the "
+        "whole organisation: every team, team-only objectives included, "
+        "whichever team the role is given in.",
+    )
 
     class Meta:
         constraints = [
