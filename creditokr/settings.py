@@ -14,9 +14,10 @@ from creditokr.core.env import (
     env_bool,
     env_choice,
     env_database,
+    env_import_path,
     env_list,
+    env_origins,
     env_secret_key,
-    env_str,
     env_time_zone,
     env_var_dir,
 )
@@ -35,9 +36,16 @@ try:
     ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
     TIME_ZONE = env_time_zone("TIME_ZONE", "UTC")
     DATABASES = {"default": env_database("DATABASE_URL", VAR_DIR / "creditokr.db")}
-    CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+    CSRF_TRUSTED_ORIGINS = env_origins("CSRF_TRUSTED_ORIGINS", [])
     SECURE_COOKIES = env_bool("SECURE_COOKIES", False)
     LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", LOG_LEVELS)
+    MAILERS = {
+        "default": {
+            "BACKEND": env_import_path(
+                "EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+            )
+        }
+    }
 except SettingError as error:
     sys.exit(f"CreditOKR cannot start: {error}")
 
@@ -125,14 +133,6 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-
-MAILERS = {
-    "default": {
-        "BACKEND": env_str(
-            "EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
-        )
-    }
-}
 
 LOGGING = {
     "version": 1,

@@ -20,7 +20,9 @@ from creditokr.core.env import (
     SettingError,
     env_bool,
     env_database,
+    env_import_path,
     env_list,
+    env_origins,
     env_secret_key,
     env_str,
     env_time_zone,
@@ -199,6 +201,9 @@ def test_a_postgres_url_is_read_with_health_checks(set_to, tmp_path):
         ("mysql://okr@db/creditokr", "names a database engine we do not support"),
         ("sqlite://", "needs a file path"),
         ("sqlite:///:memory:", "needs a file path"),
+        ("postgres://", "names no database"),
+        ("postgres://okr@db.internal:5432", "names no database"),
+        ("postgresql://okr@db.internal/", "names no database"),
     ],
 )
 def test_a_database_url_we_cannot_use_is_refused(set_to, tmp_path, raw, problem):
@@ -206,6 +211,99 @@ def test_a_database_url_we_cannot_use_is_refused(set_to, tmp_path, raw, problem)
 
     with pytest.raises(SettingError, match=f"^{VAR} .*{problem}"):
         env_database(VAR, tmp_path / "unused.db")
+
+
+@pytest.mark.parametrize(
+    "raw", ["nonsense", "nonsense://db", "mysql://okr@db/creditokr", ""]
+)
+def test_a_refused_database_url_names_only_the_schemes_we_support(
+    set_to, tmp_path, raw
+):
+    set_to(raw)
+
+    with pytest.raises(SettingError) as refused:
+        env_database(VAR, tmp_path / "unused.db")
+
+    message = str(refused.value)
+    assert "postgres://" in message
+    assert "postgresql://" in message
+    assert "sqlite:///" in message
+    for unsupported in ("mysql", "oracle", "mssql", "cockroach", "redshift"):
+        assert unsupported not in message
+
+
+def test_a_refused_database_url_does_not_repeat_its_password(set_to, tmp_path):
+    set_to("mysql://okr:s3cret@db/creditokr")
+
+    with pytest.raises(SettingError) as refused:
+        env_database(VAR, tmp_path / "unused.db")
+
+    assert "s3cret" not in str(refused.value)
+
+
+# --- env_origins ----------------------------------------------------------
+
+
+def test_env_origins_reads_http_and_https_origins(set_to):
+    set_to("https://okr.example.com, http://10.0.0.5:8000,https://*.example.com")
+
+    assert env_origins(VAR, []) == [
+        "https://okr.example.com",
+        "http://10.0.0.5:8000",
+        "https://*.example.com",
+    ]
+
+
+def test_env_origins_falls_back_to_its_default(unset):
+    assert env_origins(VAR, []) == []
+
+
+@pytest.mark.parametrize(
+    "raw", ["okr.example.com", "https://okr.example.com,okr.example.com", "ftp://x"]
+)
+def test_an_origin_without_http_or_https_is_refused(set_to, raw):
+    set_to(raw)
+
+    with pytest.raises(SettingError, match=f"^{VAR} .*must start with https://"):
+        env_origins(VAR, [])
+
+
+@pytest.mark.parametrize("raw", ["https://", "http:///okr"])
+def test_an_origin_without_a_host_is_refused(set_to, raw):
+    set_to(raw)
+
+    with pytest.raises(SettingError, match=f"^{VAR} .*names no host"):
+        env_origins(VAR, [])
+
+
+# --- env_import_path ------------------------------------------------------
+
+
+def test_env_import_path_accepts_what_can_be_imported(set_to, unset):
+    default = "django.core.mail.backends.console.EmailBackend"
+    assert env_import_path(VAR, default) == default
+
+    set_to("django.core.mail.backends.smtp.EmailBackend")
+
+    assert env_import_path(VAR, default) == (
+        "django.core.mail.backends.smtp.EmailBackend"
+    )
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "smtp",
+        "",
+        "no.such.module.EmailBackend",
+        "django.core.mail.backends.smtp.NoSuchBackend",
+    ],
+)
+def test_env_import_path_refuses_what_cannot_be_imported(set_to, raw):
+    set_to(raw)
+
+    with pytest.raises(SettingError, match=f"^{VAR}=.* cannot be imported"):
+        env_import_path(VAR, "django.core.mail.backends.console.EmailBackend")
 
 
 # --- env_secret_key -------------------------------------------------------
@@ -292,6 +390,10 @@ def start(tmp_path: Path, *command: str, **variables: str):
     [
         ("DATABASE_URL", "nonsense://db"),
         ("DATABASE_URL", "mysql://okr@db/creditokr"),
+        ("DATABASE_URL", "nonsense"),
+        ("DATABASE_URL", "postgres://"),
+        ("CSRF_TRUSTED_ORIGINS", "okr.example.com"),
+        ("EMAIL_BACKEND", "no.such.EmailBackend"),
         ("DEBUG", "maybe"),
         ("TIME_ZONE", "Mars/Olympus"),
         ("TIME_ZONE", "America"),

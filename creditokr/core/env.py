@@ -9,9 +9,11 @@ import secrets
 import tempfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dj_database_url
+from django.utils.module_loading import import_string
 
 
 class SettingError(Exception):
@@ -50,6 +52,37 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return items
 
 
+def env_origins(name: str, default: list[str]) -> list[str]:
+    """A comma-separated list of origins, each http(s)://host[:port]."""
+    origins = env_list(name, default)
+    for origin in origins:
+        parts = urlsplit(origin)
+        if parts.scheme not in ("http", "https"):
+            raise SettingError(
+                f"{name} entry {origin!r} must start with https:// or http://,"
+                " like https://okr.example.com."
+            )
+        if not parts.netloc:
+            raise SettingError(
+                f"{name} entry {origin!r} names no host; write it like "
+                "https://okr.example.com."
+            )
+    return origins
+
+
+def env_import_path(name: str, default: str) -> str:
+    """A dotted path to a class, checked by importing it now."""
+    value = os.environ.get(name, default)
+    try:
+        import_string(value)
+    except ImportError as error:
+        raise SettingError(
+            f"{name}={value!r} cannot be imported ({error}); give a dotted "
+            "path such as django.core.mail.backends.smtp.EmailBackend."
+        ) from None
+    return value
+
+
 def env_choice(name: str, default: str, choices: list[str]) -> str:
     value = os.environ.get(name, default)
     if value not in choices:
@@ -85,6 +118,10 @@ def env_time_zone(name: str, default: str) -> str:
 
 SQLITE = "django.db.backends.sqlite3"
 POSTGRESQL = "django.db.backends.postgresql"
+SUPPORTED_URLS = (
+    "use postgres://user:password@host:5432/name (or postgresql://...) "
+    "or sqlite:///path/to/file.db."
+)
 
 
 def env_database(name: str, default_sqlite: Path) -> dict[str, Any]:
@@ -96,22 +133,33 @@ def env_database(name: str, default_sqlite: Path) -> dict[str, Any]:
 
     try:
         config: dict[str, Any] = dict(dj_database_url.parse(raw))
-    except ValueError as error:
+    except dj_database_url.UnknownSchemeError:
         raise SettingError(
-            f"{name} is not a database URL we can use: {error}"
+            f"{name} is not a database URL we can use: its scheme is not one we "
+            f"support; {SUPPORTED_URLS}"
+        ) from None
+    except ValueError:
+        raise SettingError(
+            f"{name} is not a database URL we can use: part of it is malformed "
+            "(a port that is not a number, or a special character in the "
+            f"password that is not %-encoded); {SUPPORTED_URLS}"
         ) from None
 
     engine = config.get("ENGINE")
     if engine not in (SQLITE, POSTGRESQL):
         raise SettingError(
-            f"{name} names a database engine we do not support ({engine or 'none'});"
-            " use postgres://... or sqlite:////path/to/file.db."
+            f"{name} names a database engine we do not support; {SUPPORTED_URLS}"
         )
 
     if engine == SQLITE:
         if config["NAME"] in ("", ":memory:"):
             raise SettingError(f"{name} needs a file path for SQLite, not memory.")
         return sqlite_settings(Path(config["NAME"]))
+    if not config.get("NAME"):
+        raise SettingError(
+            f"{name} names no database; end the URL with its name, like "
+            "postgres://user:password@host:5432/creditokr."
+        )
     # Under ASGI (uvicorn) Django advises against persistent connections.
     config["CONN_MAX_AGE"] = 0
     config["CONN_HEALTH_CHECKS"] = True
