@@ -14,6 +14,7 @@ from creditokr.okrs.models import KeyResult, Objective
 from tests.conftest import TODAY, make_user
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
+HTMX_HEADERS = {"HX-Request": "true"}
 
 
 @pytest.fixture(autouse=True)
@@ -338,9 +339,9 @@ def test_a_member_cannot_reschedule(client, people, quarter):
 # Templates
 
 
-def load(client, cycle, **data):
+def load(client, cycle, *, headers=None, **data):
     url = reverse("cycle_start_from_template", args=[cycle.pk])
-    return client.post(url, {"template": "credit-management"} | data)
+    return client.post(url, {"template": "credit-management"} | data, headers=headers)
 
 
 def test_an_admin_loads_a_template_into_one_team_and_a_second_load_adds_nothing(
@@ -398,7 +399,7 @@ def test_a_template_that_cannot_load_says_why_inline(client, people, teams, quar
     response = load(client, quarter, team=teams["credit_risk"].pk)
 
     assert response.status_code == 400
-    assert "FY2027 Q3 is closed; load the template into an open cycle." in (
+    assert "FY2027 Q3 is closed; templates load only into open cycles." in (
         response.content.decode()
     )
     assert not Objective.objects.exists()
@@ -412,3 +413,165 @@ def test_a_manager_of_another_team_only_sees_their_team(client, teams, quarter):
     offered = client.get(url).context["form"].fields["team"].choices
 
     assert offered == [(str(teams["collections"].pk), "Collections")]
+
+
+# Cadence dates and calendar changes (admin and cycle services)
+
+
+def test_a_cadence_event_far_from_its_cycle_is_refused_naming_the_range(
+    client, people, quarter
+):
+    event = planning(quarter)
+    before = event.starts_at
+    client.force_login(people["manager"])
+
+    response = client.post(
+        reverse("cadence_edit", args=[event.pk]), cadence_data(day="2027-03-29")
+    )
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["day"] == [
+        "Pick a date from 1 Sep 2026 to 30 Jan 2027: up to 30 days before or "
+        "after FY2027 Q3 (1 Oct 2026 to 31 Dec 2026)."
+    ]
+    event.refresh_from_db()
+    assert event.starts_at == before
+
+
+def test_the_next_cycle_opens_after_the_fiscal_year_start_moved(
+    client, people, organisation, quarter
+):
+    organisation.fiscal_year_start_month = 1
+    organisation.save()
+    client.force_login(people["manager"])
+
+    response = client.post(reverse("cycle_next", args=[quarter.pk]))
+
+    created = Cycle.objects.get(name="FY2027 Q1")
+    assert response.status_code == 302
+    assert (created.start_date, created.end_date) == (
+        date(2027, 1, 1),
+        date(2027, 3, 31),
+    )
+
+
+def test_creating_a_cycle_taken_under_the_earlier_calendar_says_why(
+    client, people, organisation, calendar
+):
+    ensure_cycle(organisation, calendar.quarter_period(2027, 1), TODAY)
+    organisation.fiscal_year_start_month = 5
+    organisation.save()
+    client.force_login(people["admin"])
+
+    response = client.post(
+        reverse("cycle_create"), {"fiscal_year": 2027, "period": "1"}
+    )
+
+    assert response.status_code == 400
+    assert "FY2027 Q1 already exists with dates 1 Apr 2026 to 30 Jun 2026" in (
+        response.content.decode()
+    )
+    assert Cycle.objects.count() == 1
+
+
+def test_a_web_load_says_the_owner_sets_the_baseline_on_the_key_result(
+    client, people, teams, quarter
+):
+    client.force_login(people["admin"])
+
+    response = load(client, quarter, team=teams["credit_risk"].pk)
+
+    notes = said(response)
+    assert not any("--baseline" in note for note in notes)
+    assert (
+        "'Credit delinquency rate (30+ days past due)' has no baseline yet: its "
+        "owner sets the start value when editing the key result, and the target "
+        "follows from it."
+    ) in notes
+
+
+# Closed cycles
+
+
+@pytest.fixture
+def closed_quarter(quarter):
+    quarter.state = CycleState.CLOSED
+    quarter.save()
+    return quarter
+
+
+def test_a_closed_cycle_offers_no_template_or_reschedule(
+    client, people, closed_quarter
+):
+    client.force_login(people["admin"])
+
+    page = client.get(reverse("cycle_detail", args=[closed_quarter.pk]))
+
+    assert page.status_code == 200
+    assert reverse("cycle_start_from_template", args=[closed_quarter.pk]) not in (
+        page.text
+    )
+    assert "Reschedule" not in page.text
+    assert "Thu 1 Oct 2026, 10:00 BST (Europe/London)" in page.text
+
+
+def test_an_open_cycle_offers_template_and_reschedule(client, people, quarter):
+    client.force_login(people["admin"])
+
+    page = client.get(reverse("cycle_detail", args=[quarter.pk]))
+
+    assert reverse("cycle_start_from_template", args=[quarter.pk]) in page.text
+    assert "Reschedule" in page.text
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_loading_a_template_into_a_closed_cycle_is_refused(
+    client, people, teams, closed_quarter, method
+):
+    client.force_login(people["admin"])
+    url = reverse("cycle_start_from_template", args=[closed_quarter.pk])
+    data = {"template": "credit-management", "team": teams["credit_risk"].pk}
+
+    response = getattr(client, method)(url, data if method == "post" else None)
+
+    assert response.status_code == 400
+    assert "FY2027 Q3 is closed; templates load only into open cycles." in (
+        response.text
+    )
+    assert not Objective.objects.exists()
+
+
+def test_a_closed_cycles_refusal_over_htmx_goes_to_the_cycle_page(
+    client, people, teams, closed_quarter
+):
+    client.force_login(people["admin"])
+
+    response = load(
+        client, closed_quarter, team=teams["credit_risk"].pk, headers=HTMX_HEADERS
+    )
+
+    assert response["HX-Redirect"] == reverse("cycle_detail", args=[closed_quarter.pk])
+    assert said(response) == [
+        "FY2027 Q3 is closed; templates load only into open cycles."
+    ]
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_rescheduling_in_a_closed_cycle_is_refused(
+    client, people, closed_quarter, method
+):
+    event = planning(closed_quarter)
+    before = event.starts_at
+    client.force_login(people["manager"])
+    url = reverse("cadence_edit", args=[event.pk])
+
+    response = getattr(client, method)(
+        url, cadence_data() if method == "post" else None
+    )
+
+    event.refresh_from_db()
+    assert response.status_code == 400
+    assert "FY2027 Q3 is closed; its meetings can no longer be rescheduled." in (
+        response.text
+    )
+    assert event.starts_at == before

@@ -6,11 +6,15 @@ ends in, so FY2027 Q3 runs 1 Oct - 31 Dec 2026 (92 days; its midpoint is day
 """
 
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from creditokr.accounts.models import Organisation
 from creditokr.cycles.fiscal import FiscalPeriod
+from creditokr.cycles.forms import CadenceEventForm
 from creditokr.cycles.models import (
     CadenceEvent,
     CadenceKind,
@@ -203,16 +207,160 @@ def test_a_july_start_organisation_rolls_from_q4_into_q1(organisation):
     )
 
 
-def test_next_cycle_refuses_a_cycle_from_another_calendar(organisation):
-    # A quarter made when the year started in January does not fit April.
+def test_next_cycle_follows_a_cycle_made_under_an_older_calendar(organisation):
+    # FY2026 Q4 was made when the year started in January (Oct - Dec 2026);
+    # the organisation now starts its year in April. The next quarter is the
+    # one that holds the day after the old quarter ended.
     stray = ensure_cycle(
         organisation,
         FiscalPeriod(2026, 4, date(2026, 10, 1), date(2026, 12, 31)),
         TODAY,
     )
 
-    with pytest.raises(ValueError, match="does not belong to this fiscal calendar"):
-        next_cycle(organisation, stray, TODAY)
+    following = next_cycle(organisation, stray, TODAY)
+
+    assert (following.name, following.start_date, following.end_date) == (
+        "FY2027 Q4",
+        date(2027, 1, 1),
+        date(2027, 3, 31),
+    )
+
+
+def test_next_cycle_after_a_year_from_an_older_calendar(organisation):
+    # A January-start FY2026 was Jan - Dec 2026; from April, 1 Jan 2027 lies
+    # in FY2027 (Apr 2026 - Mar 2027).
+    stray = ensure_cycle(
+        organisation,
+        FiscalPeriod(2026, None, date(2026, 1, 1), date(2026, 12, 31)),
+        TODAY,
+    )
+
+    following = next_cycle(organisation, stray, TODAY)
+
+    assert (following.name, following.start_date, following.end_date) == (
+        "FY2027",
+        date(2026, 4, 1),
+        date(2027, 3, 31),
+    )
+
+
+@pytest.fixture
+def moved_to_may(organisation, calendar) -> Cycle:
+    """FY2027 Q1 made from April, then the year moved to start in May."""
+    old_q1 = ensure_cycle(organisation, calendar.quarter_period(2027, 1), TODAY)
+    with_calendar(organisation, 5, "Europe/London")
+    return old_q1
+
+
+def test_a_cycle_with_dates_from_an_older_calendar_is_not_passed_off_as_new(
+    organisation, moved_to_may
+):
+    new_q1 = organisation.calendar.quarter_period(2027, 1)
+
+    with pytest.raises(ValidationError) as refused:
+        ensure_cycle(organisation, new_q1, TODAY)
+
+    [message] = refused.value.messages
+    assert message.startswith(
+        "FY2027 Q1 already exists with dates 1 Apr 2026 to 30 Jun 2026 from the "
+        "earlier fiscal calendar"
+    )
+    assert Cycle.objects.count() == 1
+
+
+def test_next_cycle_into_a_period_taken_under_an_older_calendar_says_why(
+    organisation, calendar, moved_to_may
+):
+    # From May, FY2027 Q4 (Feb - Apr 2027) is followed by FY2028 Q1, which
+    # already exists with its April-start dates (Apr - Jun 2027).
+    ensure_cycle(organisation, calendar.quarter_period(2028, 1), TODAY)
+    q4 = ensure_cycle(
+        organisation, organisation.calendar.quarter_period(2027, 4), TODAY
+    )
+
+    with pytest.raises(ValidationError, match="FY2028 Q1 already exists with dates"):
+        next_cycle(organisation, q4, TODAY)
+
+
+# --- cadence on working days ----------------------------------------------
+
+
+def local_days(cycle: Cycle) -> list[date]:
+    zone = ZoneInfo("Europe/London")
+    return [
+        timezone.localtime(e.starts_at, zone).date()
+        for e in cycle.cadence_events.order_by("starts_at")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("fiscal_year", "quarter", "days"),
+    [
+        # Mid-quarter review on Sat 16 May moves to Mon 18 May.
+        (2027, 1, [date(2026, 4, 1), date(2026, 5, 18), date(2026, 6, 30)]),
+        # Sun 16 Aug moves to Mon 17 Aug.
+        (2027, 2, [date(2026, 7, 1), date(2026, 8, 17), date(2026, 9, 30)]),
+        # Fri 1 Jan 2027 is a working day as far as we can know.
+        (2027, 4, [date(2027, 1, 1), date(2027, 2, 15), date(2027, 3, 31)]),
+        # Planning on Sat 1 Apr 2028 moves to Mon 3 Apr.
+        (2029, 1, [date(2028, 4, 3), date(2028, 5, 16), date(2028, 6, 30)]),
+        # Planning on Sat 1 Jul moves to Mon 3 Jul; the evaluation on
+        # Sat 30 Sep moves back to Fri 29 Sep, inside the quarter.
+        (2029, 2, [date(2028, 7, 3), date(2028, 8, 16), date(2028, 9, 29)]),
+    ],
+)
+def test_cadence_events_fall_on_working_days(
+    organisation, calendar, fiscal_year, quarter, days
+):
+    cycle = ensure_cycle(
+        organisation, calendar.quarter_period(fiscal_year, quarter), TODAY
+    )
+
+    assert local_days(cycle) == days
+    assert all(day.weekday() < 5 for day in days)
+
+
+def test_an_evaluation_on_a_sunday_moves_back_to_the_friday(organisation):
+    # No April quarter ends on a Sunday soon, so use a period from another
+    # calendar (Aug - Oct 2027) that ends on Sun 31 Oct 2027.
+    cycle = ensure_cycle(
+        organisation,
+        FiscalPeriod(2028, 3, date(2027, 8, 1), date(2027, 10, 31)),
+        TODAY,
+    )
+
+    assert local_days(cycle)[-1] == date(2027, 10, 29)
+
+
+# --- rescheduling cadence events ------------------------------------------
+
+
+def reschedule(organisation: Organisation, cycle: Cycle, day: str) -> CadenceEventForm:
+    event = cycle.cadence_events.get(kind=CadenceKind.PLANNING)
+    data = {"day": day, "start_time": "10:00", "duration_minutes": "60"}
+    return CadenceEventForm(organisation, data, instance=event)
+
+
+@pytest.mark.parametrize("day", ["2026-09-01", "2026-10-01", "2027-01-30"])
+def test_an_event_may_move_up_to_30_days_either_side_of_its_cycle(
+    organisation, quarter, day
+):
+    form = reschedule(organisation, quarter, day)
+
+    assert form.is_valid(), form.errors
+
+
+@pytest.mark.parametrize("day", ["2026-08-31", "2027-01-31", "2030-10-01"])
+def test_an_event_far_from_its_cycle_is_refused_naming_the_range(
+    organisation, quarter, day
+):
+    form = reschedule(organisation, quarter, day)
+
+    assert not form.is_valid()
+    assert form.errors["day"] == [
+        "Pick a date from 1 Sep 2026 to 30 Jan 2027: up to 30 days before or "
+        "after FY2027 Q3 (1 Oct 2026 to 31 Dec 2026)."
+    ]
 
 
 # --- default_cycle --------------------------------------------------------

@@ -14,7 +14,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
-from creditokr.accounts.models import Membership, Organisation, Team, User
+from creditokr.accounts.models import Membership, Organisation, Role, Team, User
 from creditokr.core.management.commands.demo_workspace import (
     DEMO_PASSWORD,
     history_dates,
@@ -106,6 +106,19 @@ def test_the_demo_people_have_distinct_roles_and_the_demo_password():
     assert zones["sales.rep"] == "America/New_York"
     assert zones["finance.analyst"] == "Asia/Singapore"
     assert zones["credit.manager"] == ""
+
+
+@pytest.mark.usefixtures("in_december")
+def test_the_senior_manager_only_reads():
+    demo()
+
+    senior = User.objects.get(username="senior.manager")
+    roles = set(senior.memberships.values_list("role", flat=True))
+    assert roles == {Role.VIEWER}
+    assert not senior.is_staff
+    assert not senior.is_superuser
+    assert not actor_for(senior).is_contributor
+    assert senior.memberships.filter(team__name="Senior Management").exists()
 
 
 @pytest.mark.usefixtures("in_december")

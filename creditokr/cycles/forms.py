@@ -1,6 +1,6 @@
 """Forms for creating cycles, rescheduling cadence events and templates."""
 
-from datetime import date, time
+from datetime import date, time, timedelta
 from typing import Any
 
 from django import forms
@@ -15,6 +15,8 @@ from creditokr.okrs.forms import RealDateField
 
 WHOLE_YEAR = "year"
 TEMPLATE_TEAMS = "template"
+# How far outside its cycle a cadence event may be moved, either side.
+RESCHEDULE_MARGIN = timedelta(days=30)
 
 
 def _day(day: date) -> str:
@@ -110,6 +112,20 @@ class CadenceEventForm(forms.ModelForm[CadenceEvent]):
         attendees = self.fields["attendees"]
         attendees.empty_label = "Everyone"  # type: ignore[attr-defined]
         attendees.required = False
+
+    def clean_day(self) -> date:
+        """A day near the event's cycle: a typo in the year is caught here."""
+        day: date = self.cleaned_data["day"]
+        cycle = self.instance.cycle
+        earliest = cycle.start_date - RESCHEDULE_MARGIN
+        latest = cycle.end_date + RESCHEDULE_MARGIN
+        if not earliest <= day <= latest:
+            raise forms.ValidationError(
+                f"Pick a date from {_day(earliest)} to {_day(latest)}: up to "
+                f"{RESCHEDULE_MARGIN.days} days before or after {cycle} "
+                f"({_day(cycle.start_date)} to {_day(cycle.end_date)})."
+            )
+        return day
 
     @property
     def local_day(self) -> date:

@@ -1,10 +1,11 @@
 """Creating cycles on the fiscal calendar, with their cadence events."""
 
-from datetime import date, time
+from datetime import date, time, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
+from django.utils.formats import date_format
 
 from creditokr.accounts.models import Organisation, Team, User
 from creditokr.cycles.fiscal import FiscalPeriod, local_datetime
@@ -22,6 +23,7 @@ CADENCE = [
     (CadenceKind.MID_REVIEW, "midpoint", time(10, 0), 60),
     (CadenceKind.END_EVALUATION, "end", time(14, 0), 120),
 ]
+SATURDAY = 5
 
 
 def ensure_cycle(
@@ -30,7 +32,13 @@ def ensure_cycle(
     today: date,
     attendees: Team | None = None,
 ) -> Cycle:
-    """The cycle for a fiscal period, created (with its cadence) if missing."""
+    """The cycle for a fiscal period, created (with its cadence) if missing.
+
+    Raises ValidationError, creating nothing, when the cycle for that fiscal
+    year and quarter exists with other dates: it was made before the
+    organisation's fiscal-year start changed, and returning it would pass
+    off its old dates as the new period's.
+    """
     kind = CycleKind.YEAR if period.quarter is None else CycleKind.QUARTER
     with transaction.atomic():
         cycle, created = Cycle.objects.get_or_create(
@@ -46,7 +54,20 @@ def ensure_cycle(
         )
         if created and kind == CycleKind.QUARTER:
             add_cadence_events(organisation, cycle, attendees)
+
+    if (cycle.start_date, cycle.end_date) != (period.start, period.end):
+        # Made before the fiscal-year start moved: same name, other dates.
+        raise ValidationError(
+            f"{period.label} already exists with dates {_day(cycle.start_date)} "
+            f"to {_day(cycle.end_date)} from the earlier fiscal calendar; an "
+            "administrator can change its dates in the admin (or delete it if "
+            "it holds no objectives) first."
+        )
     return cycle
+
+
+def _day(day: date) -> str:
+    return date_format(day, "j M Y")
 
 
 def _initial_state(period: FiscalPeriod, today: date) -> CycleState:
@@ -60,9 +81,20 @@ def _initial_state(period: FiscalPeriod, today: date) -> CycleState:
 def add_cadence_events(
     organisation: Organisation, cycle: Cycle, attendees: Team | None = None
 ) -> list[CadenceEvent]:
-    """Planning at the start, review at the midpoint, evaluation at the end."""
+    """Planning at the start, review at the midpoint, evaluation at the end.
+
+    Each lands on a working day: a planning session or mid-quarter review
+    that would fall on a Saturday or Sunday moves to the Monday after, and
+    an end-of-quarter evaluation on a weekend moves to the Friday before,
+    so all three stay inside the quarter. Public holidays differ by country
+    and are not known here; people reschedule those by hand.
+    """
     period = cycle.period
-    days = {"start": period.start, "midpoint": period.midpoint, "end": period.end}
+    days = {
+        "start": _weekday_on_or_after(period.start),
+        "midpoint": _weekday_on_or_after(period.midpoint),
+        "end": _weekday_on_or_before(period.end),
+    }
     events = []
     for kind, which, at, minutes in CADENCE:
         event, _ = CadenceEvent.objects.get_or_create(
@@ -79,10 +111,40 @@ def add_cadence_events(
     return events
 
 
+def _weekday_on_or_after(day: date) -> date:
+    if day.weekday() < SATURDAY:
+        return day
+    return day + timedelta(days=7 - day.weekday())
+
+
+def _weekday_on_or_before(day: date) -> date:
+    if day.weekday() < SATURDAY:
+        return day
+    return day - timedelta(days=day.weekday() - SATURDAY + 1)
+
+
+def following_period(organisation: Organisation, cycle: Cycle) -> FiscalPeriod:
+    """The period after `cycle` on the organisation's current calendar.
+
+    It is the quarter (or fiscal year) that holds the day after the cycle
+    ends, worked out from the cycle's own dates. A cycle made before the
+    fiscal-year start moved therefore still has a next one; it may overlap
+    the old cycle, since the new calendar's periods start on other months.
+    """
+    calendar = organisation.calendar
+    day_after = cycle.end_date + timedelta(days=1)
+    if cycle.kind == CycleKind.YEAR:
+        return calendar.year_containing(day_after)
+    return calendar.quarter_of(day_after)
+
+
 def next_cycle(organisation: Organisation, cycle: Cycle, today: date) -> Cycle:
-    """The cycle after `cycle` (next quarter, across the fiscal-year end)."""
-    following = organisation.calendar.next_period(cycle.period)
-    return ensure_cycle(organisation, following, today)
+    """The cycle after `cycle` (next quarter, across the fiscal-year end).
+
+    Raises ValidationError if that fiscal year and quarter are taken by a
+    cycle made under an earlier fiscal calendar (see `ensure_cycle`).
+    """
+    return ensure_cycle(organisation, following_period(organisation, cycle), today)
 
 
 def cycles_containing(day: date) -> QuerySet[Cycle]:

@@ -3,7 +3,8 @@
 Everyone signed in sees every cycle (what is inside one is filtered by
 `okrs.access`). Administrators create cycles; managers and administrators
 move cycles along, open the next one, reschedule cadence events and load
-templates (managers only into teams they manage).
+templates (managers only into teams they manage). A closed cycle is done:
+its meetings are not rescheduled and no template is loaded into it.
 
 The htmx rule is the same as for the OKR forms: an htmx request that is not
 boosted gets the form's container (status 200); anything else gets the whole
@@ -102,6 +103,18 @@ def _dates(cycle: Cycle) -> str:
     return f"{_day(cycle.start_date)} to {_day(cycle.end_date)}"
 
 
+def _refuse_closed(
+    request: PageRequest, actor: Actor, cycle: Cycle, message: str
+) -> HttpResponse:
+    """Say why nothing can change in a closed cycle, on the cycle's page."""
+    if wants_partial(request):
+        messages.error(request, message)
+        return _go_to(request, cycle)
+    return _render_detail(
+        request, actor, cycle, refusal=message, status=HTTPStatus.BAD_REQUEST
+    )
+
+
 # Reading
 
 
@@ -166,11 +179,13 @@ def _render_detail(
     cycle: Cycle,
     *,
     state_error: str = "",
+    refusal: str = "",
     status: int = HTTPStatus.OK,
 ) -> HttpResponse:
     organisation = request.organisation
     events = cycle.cadence_events.select_related("attendees")
     live = access.visible_objectives(actor).filter(cycle=cycle, archived=False)
+    can_plan = access.can_plan_cycles(actor)
     context = {
         "cycle": cycle,
         "dates": _dates(cycle),
@@ -178,9 +193,11 @@ def _render_detail(
         "events": [_event_row(event, organisation.zone) for event in events],
         "organisation_zone": organisation.time_zone,
         "objective_count": live.count(),
-        "can_plan": access.can_plan_cycles(actor),
+        "can_plan": can_plan,
+        "can_change_plan": can_plan and not cycle.is_closed,
         "next_state": services.following_state(cycle),
         "state_error": state_error,
+        "refusal": refusal,
         "today": _today(request),
     }
     return render(request, "cycles/detail.html", context, status=status)
@@ -206,7 +223,11 @@ def cycle_create(request: PageRequest) -> HttpResponse:
 
     period = form.fiscal_period
     existing = services.find_cycle(period)
-    cycle = services.ensure_cycle(organisation, period, today)
+    try:
+        cycle = services.ensure_cycle(organisation, period, today)
+    except ValidationError as error:
+        form.add_error(None, error)
+        return _show_form(request, form, context, status=HTTPStatus.BAD_REQUEST)
     if existing is not None:
         messages.info(request, f"{cycle} already exists ({_dates(cycle)}).")
     else:
@@ -232,9 +253,12 @@ def cycle_next(request: PageRequest, pk: int) -> HttpResponse:
     cycle = get_object_or_404(Cycle, pk=pk)
     organisation = request.organisation
 
-    following = organisation.calendar.next_period(cycle.period)
-    existing = services.find_cycle(following)
-    created = services.next_cycle(organisation, cycle, _today(request))
+    existing = services.find_cycle(services.following_period(organisation, cycle))
+    try:
+        created = services.next_cycle(organisation, cycle, _today(request))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return _go_to(request, cycle)
     if existing is not None:
         messages.info(request, f"{created} already exists ({_dates(created)}).")
     else:
@@ -268,6 +292,10 @@ def cadence_edit(request: PageRequest, pk: int) -> HttpResponse:
     actor = access.actor_for(request.user)
     _require_planner(actor)
     event = get_object_or_404(CadenceEvent.objects.select_related("cycle"), pk=pk)
+    cycle = event.cycle
+    if cycle.is_closed:
+        message = f"{cycle} is closed; its meetings can no longer be rescheduled."
+        return _refuse_closed(request, actor, cycle, message)
     organisation = request.organisation
     data = request.POST if request.method == "POST" else None
     form = CadenceEventForm(organisation, data, instance=event)
@@ -302,6 +330,9 @@ def cycle_start_from_template(request: PageRequest, pk: int) -> HttpResponse:
     actor = access.actor_for(request.user)
     _require_planner(actor)
     cycle = get_object_or_404(Cycle, pk=pk)
+    if cycle.is_closed:
+        message = f"{cycle} is closed; templates load only into open cycles."
+        return _refuse_closed(request, actor, cycle, message)
     data = request.POST if request.method == "POST" else None
     form = StartFromTemplateForm(
         available_templates(),
@@ -322,7 +353,11 @@ def cycle_start_from_template(request: PageRequest, pk: int) -> HttpResponse:
 
     try:
         result = load_template(
-            form.cleaned_data["template"], cycle, actor.user, form.chosen_team
+            form.cleaned_data["template"],
+            cycle,
+            actor.user,
+            form.chosen_team,
+            from_web=True,
         )
     except TemplateError as error:
         form.add_error(None, str(error))

@@ -108,9 +108,9 @@ PEOPLE = (
         "senior.manager",
         "Richard",
         "Hale",
-        "senior manager, read-only on the credit teams",
+        "senior manager, read-only everywhere",
         (
-            ("Senior Management", Role.MEMBER),
+            ("Senior Management", Role.VIEWER),
             ("Credit Risk", Role.VIEWER),
             ("Collections", Role.VIEWER),
         ),
