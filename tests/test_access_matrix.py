@@ -59,10 +59,15 @@ MATRIX: dict[str, Route] = {
     "objective_create": route("GET", "", CONTRIBUTORS),
     "objective_edit": route("GET", "objective", OKR_EDITORS),
     "objective_status": route("GET", "objective", OKR_EDITORS),
-    "objective_archive": route("POST", "objective", OKR_EDITORS, success=ACTION),
+    "objective_archive": route(
+        "POST", "objective", OKR_EDITORS, success=ACTION, data=(("action", "archive"),)
+    ),
     "key_result_create": route("GET", "objective", OKR_EDITORS),
     "key_result_edit": route("GET", "key_result", OKR_EDITORS),
-    "key_result_archive": route("POST", "key_result", OKR_EDITORS, success=ACTION),
+    "key_result_archive": route(
+        "POST", "key_result", OKR_EDITORS, success=ACTION, data=(("action", "archive"),)
+    ),
+    "archived_key_results": route("GET", "objective", EVERYONE, htmx=True),
     "check_in_create": route("GET", "key_result", OKR_EDITORS),
     "initiative_create": route("GET", "objective", OKR_EDITORS),
     "initiative_edit": route("GET", "initiative", OKR_EDITORS),
@@ -238,3 +243,16 @@ def test_a_hidden_parent_is_not_named_under_its_visible_child(
     assert hidden_parent.title not in page.text
     if name != "my_work":
         assert child.title in page.text
+
+
+@pytest.mark.parametrize("pk", ["9223372036854775808", "99999999999999999999", "0"])
+@pytest.mark.parametrize("name", sorted(n for n, r in MATRIX.items() if r.target))
+def test_an_id_the_database_cannot_hold_is_not_found(client, people, name, pk):
+    row = MATRIX[name]
+    path = reverse(name, args=[1]).replace("/1/", f"/{pk}/", 1)
+    client.force_login(people["admin"])
+
+    send = client.post if row.method == "POST" else client.get
+    response = send(path, dict(row.data))
+
+    assert response.status_code == 404

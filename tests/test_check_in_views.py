@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from creditokr.accounts.models import Role
+from creditokr.cycles.models import CycleState
 from creditokr.okrs import access
 from creditokr.okrs.board import objective_cards
 from creditokr.okrs.forms import NumberField
@@ -160,6 +161,21 @@ def test_back_dating_after_the_cycle_has_ended_is_allowed(
     saved = CheckIn.objects.get()
     assert saved.as_of == date(2026, 12, 30)
     assert saved.value == Decimal("7.1")
+
+
+def test_late_check_ins_in_a_closed_cycle_are_allowed(
+    client, people, clock, public_key_result
+):
+    cycle = public_key_result.objective.cycle
+    cycle.state = CycleState.CLOSED
+    cycle.save()
+    clock.move_to(datetime(2027, 1, 10, 12, 0, tzinfo=UTC))
+    client.force_login(people["member"])
+
+    response = check_in(client, public_key_result, value="6.9", as_of="2026-12-31")
+
+    assert response.status_code == 302
+    assert CheckIn.objects.get().value == Decimal("6.9")
 
 
 def test_the_as_of_date_defaults_to_today_in_the_organisation(

@@ -207,3 +207,42 @@ def test_htmx_gets_errors_with_200_and_success_as_a_client_redirect(
         "objective_detail", args=[public_objective.pk]
     )
     assert Initiative.objects.count() == 1
+
+
+def test_a_deactivated_assignee_stays_when_a_manager_changes_only_the_state(
+    client, people, initiative
+):
+    member = people["member"]
+    member.is_active = False
+    member.save()
+    client.force_login(people["manager"])
+    url = reverse("initiative_edit", args=[initiative.pk])
+
+    page = client.get(url)
+    response = client.post(url, edit_data(initiative, state="in_progress"))
+
+    assert (
+        f'<option value="{member.pk}" selected>Member (member, deactivated)</option>'
+        in page.text
+    )
+    assert response.status_code == 302
+    initiative.refresh_from_db()
+    assert initiative.state == "in_progress"
+    assert initiative.assignee == member
+
+
+def test_a_conflict_names_a_deactivated_assignee_as_such(client, people, initiative):
+    client.force_login(people["manager"])
+    url = reverse("initiative_edit", args=[initiative.pk])
+    theirs = Initiative.objects.get(pk=initiative.pk)
+    theirs.state = "done"
+    services.update_initiative(people["member"], theirs, 1)
+    people["member"].is_active = False
+    people["member"].save()
+
+    response = client.post(url, edit_data(initiative, state="blocked", version=1))
+
+    assert response.status_code == 409
+    assert ("Assignee", "Member (member, deactivated)") in response.context[
+        "conflict"
+    ].values

@@ -308,7 +308,8 @@ def test_an_outsider_gets_404_for_key_results_of_a_team_only_objective(
     )
     assert (
         client.post(
-            reverse("key_result_archive", args=[private_key_result.pk])
+            reverse("key_result_archive", args=[private_key_result.pk]),
+            {"action": "archive"},
         ).status_code
         == 404
     )
@@ -354,9 +355,8 @@ def test_htmx_gets_errors_with_200_and_success_as_a_client_redirect(
     assert bad.status_code == 200
     assert "This field is required." in bad.content.decode()
     assert good.status_code == 200
-    assert good["HX-Redirect"] == reverse(
-        "objective_detail", args=[public_objective.pk]
-    )
+    page = reverse("objective_detail", args=[public_objective.pk])
+    assert good["HX-Redirect"] == f"{page}#kr-{KeyResult.objects.get().pk}"
 
 
 # Archiving
@@ -378,12 +378,12 @@ def test_an_archived_key_result_leaves_the_objective_progress_until_restored(
         return objective_cards(actor, objectives, organisation, TODAY)[0].progress
 
     assert progress() == Decimal(25)
-    assert client.post(url).status_code == 302
+    assert client.post(url, {"action": "archive"}).status_code == 302
     other.refresh_from_db()
     assert other.archived
     assert progress() == Decimal(50)
 
-    client.post(url)
+    client.post(url, {"action": "restore"})
     other.refresh_from_db()
     assert not other.archived
     assert progress() == Decimal(25)
@@ -395,3 +395,88 @@ def test_archiving_a_key_result_needs_a_post(client, people, public_key_result):
     response = client.get(reverse("key_result_archive", args=[public_key_result.pk]))
 
     assert response.status_code == 405
+
+
+# Keeping what the editor did not change
+
+
+def test_a_deactivated_owner_stays_when_a_manager_edits_the_title(
+    client, people, public_key_result
+):
+    member = people["member"]
+    member.is_active = False
+    member.save()
+    client.force_login(people["manager"])
+    url = reverse("key_result_edit", args=[public_key_result.pk])
+
+    page = client.get(url)
+    response = client.post(url, edit_data(public_key_result, title="30+ DPD rate"))
+
+    assert (
+        f'<option value="{member.pk}" selected>Member (member, deactivated)</option>'
+        in page.text
+    )
+    assert response.status_code == 302
+    public_key_result.refresh_from_db()
+    assert public_key_result.owner == member
+    assert public_key_result.title == "30+ DPD rate"
+
+
+def test_a_deactivated_person_is_not_offered_for_new_key_results(
+    client, people, public_objective
+):
+    people["outsider"].is_active = False
+    people["outsider"].save()
+    client.force_login(people["manager"])
+
+    form = client.get(reverse("key_result_create", args=[public_objective.pk])).context[
+        "form"
+    ]
+
+    assert people["outsider"] not in form.fields["owner"].queryset
+
+
+# Where relative-target errors show
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (
+            {"target_mode": "relative_percent", "target_change": "15"},
+            "This change puts the target at 9.2. A decrease needs a target below the "
+            "start value.",
+        ),
+        (
+            {
+                "kind": "increase",
+                "target_mode": "percentage_points",
+                "target_change": "-2",
+            },
+            "This change puts the target at 6. An increase needs a target above the "
+            "start value.",
+        ),
+        (
+            {
+                "kind": "increase",
+                "start_value": "80",
+                "target_mode": "relative_percent",
+                "target_change": "50",
+            },
+            "This change puts the target at 120. A percentage must be between 0 "
+            "and 100, not 120.",
+        ),
+    ],
+)
+def test_relative_target_errors_show_under_the_target_change(
+    client, people, public_objective, changes, message
+):
+    client.force_login(people["member"])
+    data = key_result_data(people["member"], target_value="", **changes)
+
+    response = create(client, public_objective, data)
+
+    assert response.status_code == 400
+    assert errors(response, "target_change") == [message]
+    assert "target_value" not in response.context["form"].errors
+    assert not KeyResult.objects.exists()

@@ -7,11 +7,13 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from creditokr.cycles.services import next_cycle
+from creditokr.accounts.models import Role
+from creditokr.cycles.models import CycleState
+from creditokr.cycles.services import ensure_cycle, next_cycle
 from creditokr.okrs import access, services
 from creditokr.okrs.board import objective_cards
 from creditokr.okrs.models import Objective, Visibility
-from tests.conftest import TODAY, make_key_result, make_objective
+from tests.conftest import TODAY, make_key_result, make_objective, make_user
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -297,7 +299,9 @@ def test_an_outsider_gets_404_for_a_team_only_objective(
 
     for name in ("objective_edit", "objective_status"):
         assert client.get(reverse(name, args=[private_objective.pk])).status_code == 404
-    response = client.post(reverse("objective_archive", args=[private_objective.pk]))
+    response = client.post(
+        reverse("objective_archive", args=[private_objective.pk]), {"action": "archive"}
+    )
     assert response.status_code == 404
 
 
@@ -497,13 +501,13 @@ def test_archiving_leaves_an_objective_out_of_roll_ups_until_restored(
         return objective_cards(actor, parent, organisation, TODAY)[0].progress
 
     assert parent_progress() == Decimal(50)
-    archived = client.post(url)
+    archived = client.post(url, {"action": "archive"})
     child.refresh_from_db()
     assert archived.status_code == 302
     assert child.archived
     assert parent_progress() is None
 
-    client.post(url)
+    client.post(url, {"action": "restore"})
     child.refresh_from_db()
     assert not child.archived
     assert parent_progress() == Decimal(50)
@@ -522,8 +526,294 @@ def test_archiving_by_get_is_not_allowed(client, people, public_objective):
 def test_a_viewer_cannot_archive(client, people, public_objective):
     client.force_login(people["viewer"])
 
-    response = client.post(reverse("objective_archive", args=[public_objective.pk]))
+    response = client.post(
+        reverse("objective_archive", args=[public_objective.pk]), {"action": "archive"}
+    )
 
     assert response.status_code == 403
     public_objective.refresh_from_db()
     assert not public_objective.archived
+
+
+# What the editor cannot see or pick
+
+
+@pytest.fixture
+def collections_secret(quarter, teams):
+    """A team-only objective of Collections, hidden from Credit Risk."""
+    lead = make_user("lead", teams["collections"], Role.MANAGER)
+    return make_objective(
+        quarter,
+        teams["collections"],
+        lead,
+        title="Quietly sell the 90+ book",
+        visibility=Visibility.TEAM,
+    )
+
+
+def test_a_conflict_does_not_name_a_parent_the_editor_cannot_see(
+    client, people, public_objective, collections_secret
+):
+    client.force_login(people["member"])
+    url = reverse("objective_edit", args=[public_objective.pk])
+    theirs = Objective.objects.get(pk=public_objective.pk)
+    theirs.parent = collections_secret
+    services.update_objective(people["admin"], theirs, 1)
+
+    response = client.post(
+        url, objective_data(public_objective, title="Mine", version=1)
+    )
+
+    assert response.status_code == 409
+    assert collections_secret.title not in response.text
+    assert ("Contributes to", "an objective you cannot see") in response.context[
+        "conflict"
+    ].values
+    offered = [
+        value for value, _ in response.context["form"]["parent"].field.widget.choices
+    ]
+    assert collections_secret.pk not in offered
+
+
+def test_saving_keeps_a_parent_the_editor_cannot_see(
+    client, people, public_objective, collections_secret
+):
+    public_objective.parent = collections_secret
+    public_objective.save()
+    client.force_login(people["member"])
+    url = reverse("objective_edit", args=[public_objective.pk])
+
+    page = client.get(url)
+    kept = page.context["form"]["parent"].value()
+    response = client.post(url, objective_data(public_objective, parent=kept))
+
+    assert collections_secret.title not in page.text
+    assert "(an objective you cannot see)" in page.text
+    assert kept != collections_secret.pk
+    assert response.status_code == 302
+    public_objective.refresh_from_db()
+    assert public_objective.parent == collections_secret
+
+
+@pytest.mark.parametrize("new_parent", ["none", "visible"])
+def test_the_editor_may_clear_or_replace_a_parent_they_cannot_see(
+    client, people, teams, quarter, public_objective, collections_secret, new_parent
+):
+    visible = make_objective(quarter, teams["credit_risk"], people["manager"])
+    public_objective.parent = collections_secret
+    public_objective.save()
+    client.force_login(people["member"])
+    chosen = visible if new_parent == "visible" else None
+
+    response = client.post(
+        reverse("objective_edit", args=[public_objective.pk]),
+        objective_data(public_objective, parent=chosen.pk if chosen else ""),
+    )
+
+    assert response.status_code == 302
+    public_objective.refresh_from_db()
+    assert public_objective.parent == chosen
+
+
+def test_the_hidden_parents_id_is_still_refused(
+    client, people, public_objective, collections_secret
+):
+    public_objective.parent = collections_secret
+    public_objective.save()
+    client.force_login(people["member"])
+
+    response = client.post(
+        reverse("objective_edit", args=[public_objective.pk]),
+        objective_data(public_objective, parent=collections_secret.pk),
+    )
+
+    assert response.status_code == 400
+    assert "parent" in response.context["form"].errors
+
+
+def test_a_deactivated_owner_stays_the_owner_when_a_manager_edits_the_title(
+    client, people, public_objective
+):
+    member = people["member"]
+    member.is_active = False
+    member.save()
+    client.force_login(people["manager"])
+    url = reverse("objective_edit", args=[public_objective.pk])
+
+    page = client.get(url)
+    response = client.post(url, objective_data(public_objective, title="Cut DPD"))
+
+    assert (
+        f'<option value="{member.pk}" selected>Member (member, deactivated)</option>'
+        in page.text
+    )
+    assert response.status_code == 302
+    public_objective.refresh_from_db()
+    assert public_objective.owner == member
+    assert public_objective.title == "Cut DPD"
+
+
+# Template objectives and closed cycles
+
+
+def test_a_move_into_a_cycle_holding_the_same_template_objective_is_explained(
+    client, people, teams, quarter, organisation
+):
+    following = next_cycle(organisation, quarter, TODAY)
+    key = "credit-management/reduce-delinquency"
+    there = make_objective(
+        following,
+        teams["credit_risk"],
+        people["manager"],
+        title="Reduce delinquency (Q4)",
+        template_key=key,
+    )
+    here = make_objective(
+        quarter, teams["credit_risk"], people["manager"], template_key=key
+    )
+    client.force_login(people["manager"])
+
+    response = client.post(
+        reverse("objective_edit", args=[here.pk]),
+        objective_data(here, cycle=following.pk),
+    )
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["cycle"] == [
+        f"FY2027 Q4 already has this template objective: '{there.title}'. "
+        "A cycle holds each template objective once; pick another cycle or "
+        "move that one out first."
+    ]
+    assert "template_objective_once_per_cycle" not in response.text
+    here.refresh_from_db()
+    assert here.cycle == quarter
+
+
+def test_the_template_clash_does_not_name_an_objective_the_editor_cannot_see(
+    client, people, teams, quarter, organisation
+):
+    following = next_cycle(organisation, quarter, TODAY)
+    key = "credit-management/debt-recovery"
+    lead = make_user("lead", teams["collections"], Role.MANAGER)
+    hidden = make_objective(
+        following,
+        teams["collections"],
+        lead,
+        title="Collections' own recovery push",
+        template_key=key,
+        visibility=Visibility.TEAM,
+    )
+    here = make_objective(
+        quarter, teams["credit_risk"], people["manager"], template_key=key
+    )
+    client.force_login(people["manager"])
+
+    response = client.post(
+        reverse("objective_edit", args=[here.pk]),
+        objective_data(here, cycle=following.pk),
+    )
+
+    assert response.status_code == 400
+    assert hidden.title not in response.text
+    assert response.context["form"].errors["cycle"] == [
+        "FY2027 Q4 already has this template objective: an objective you cannot "
+        "see. A cycle holds each template objective once; pick another cycle or "
+        "move that one out first."
+    ]
+
+
+@pytest.fixture
+def closed_quarter(organisation, calendar):
+    cycle = ensure_cycle(organisation, calendar.quarter_period(2027, 2), TODAY)
+    cycle.state = CycleState.CLOSED
+    cycle.save()
+    return cycle
+
+
+def test_an_objective_cannot_be_created_in_a_closed_cycle(
+    client, people, teams, closed_quarter
+):
+    client.force_login(people["manager"])
+    data = new_objective_data(closed_quarter, teams["credit_risk"], people["member"])
+
+    response = client.post(reverse("objective_create"), data)
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["cycle"] == [
+        "FY2027 Q2 is closed; reopen it or pick another cycle."
+    ]
+    assert not Objective.objects.exists()
+
+
+def test_an_objective_cannot_be_moved_into_a_closed_cycle(
+    client, people, quarter, closed_quarter, public_objective
+):
+    client.force_login(people["manager"])
+
+    response = client.post(
+        reverse("objective_edit", args=[public_objective.pk]),
+        objective_data(public_objective, cycle=closed_quarter.pk),
+    )
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["cycle"] == [
+        "FY2027 Q2 is closed; reopen it or pick another cycle."
+    ]
+    public_objective.refresh_from_db()
+    assert public_objective.cycle == quarter
+
+
+def test_closed_cycles_are_not_offered_except_the_objectives_own(
+    client, people, teams, quarter, closed_quarter
+):
+    earlier = make_objective(closed_quarter, teams["credit_risk"], people["member"])
+    client.force_login(people["manager"])
+
+    new_form = client.get(reverse("objective_create")).context["form"]
+    edit_page = client.get(reverse("objective_edit", args=[earlier.pk]))
+    response = client.post(
+        reverse("objective_edit", args=[earlier.pk]),
+        objective_data(earlier, title="Renamed after the close"),
+    )
+
+    offered = [value for value, _ in new_form["cycle"].field.widget.choices]
+    assert closed_quarter.pk not in offered
+    assert quarter.pk in offered
+    assert edit_page.context["form"]["cycle"].value() == closed_quarter.pk
+    assert response.status_code == 302
+    earlier.refresh_from_db()
+    assert earlier.title == "Renamed after the close"
+
+
+# What the conflict panel says the editor entered
+
+
+def loaded_fields(objective: Objective) -> dict[str, object]:
+    """The hidden copies of what the form showed when it was loaded."""
+    shown = objective_data(objective)
+    del shown["version"]
+    return {f"initial-{name}": value for name, value in shown.items()}
+
+
+def test_a_conflict_lists_only_what_the_editor_changed(
+    client, people, public_objective
+):
+    client.force_login(people["member"])
+    url = reverse("objective_edit", args=[public_objective.pk])
+    page = client.get(url)
+    loaded = loaded_fields(public_objective)
+    theirs = Objective.objects.get(pk=public_objective.pk)
+    theirs.priority = "high"
+    services.update_objective(people["manager"], theirs, 1)
+
+    response = client.post(
+        url, objective_data(public_objective, title="Mine", version=1) | loaded
+    )
+
+    assert 'name="initial-priority"' in page.text
+    assert response.status_code == 409
+    rows = {row.label: row for row in response.context["conflict"].rows}
+    assert rows["Title"].shows_yours
+    assert not rows["Priority"].shows_yours
+    assert "You entered: Mine" in response.text
+    assert "You entered: Medium" not in response.text

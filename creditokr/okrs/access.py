@@ -150,10 +150,11 @@ def as_id(value: Any) -> int | None:
 def _get_or_404[M: (Objective, KeyResult, Initiative)](
     queryset: QuerySet[M], pk: Any
 ) -> M:
-    try:
-        return queryset.get(pk=as_id(pk))
-    except queryset.model.DoesNotExist:
-        raise Http404("No such item, or it is not shared with you.") from None
+    number = as_id(pk)
+    found = None if number is None else queryset.filter(pk=number).first()
+    if found is None:
+        raise Http404("No such item, or it is not shared with you.")
+    return found
 
 
 # Changing things

@@ -1,4 +1,5 @@
-"""Write-side pages: forms and actions that change OKRs."""
+"""Write-side pages: forms and actions that change OKRs, and the list of
+archived key results they restore from."""
 
 from django.urls import path
 
@@ -6,44 +7,49 @@ from creditokr.okrs import edit_views
 
 urlpatterns = [
     path("objectives/new/", edit_views.objective_create, name="objective_create"),
-    path("objectives/<int:pk>/edit/", edit_views.objective_edit, name="objective_edit"),
+    path("objectives/<id:pk>/edit/", edit_views.objective_edit, name="objective_edit"),
     path(
-        "objectives/<int:pk>/status/",
+        "objectives/<id:pk>/status/",
         edit_views.objective_status,
         name="objective_status",
     ),
     path(
-        "objectives/<int:pk>/archive/",
+        "objectives/<id:pk>/archive/",
         edit_views.objective_archive,
         name="objective_archive",
     ),
     path(
-        "objectives/<int:pk>/key-results/new/",
+        "objectives/<id:pk>/key-results/new/",
         edit_views.key_result_create,
         name="key_result_create",
     ),
     path(
-        "key-results/<int:pk>/edit/",
+        "key-results/<id:pk>/edit/",
         edit_views.key_result_edit,
         name="key_result_edit",
     ),
     path(
-        "key-results/<int:pk>/archive/",
+        "key-results/<id:pk>/archive/",
         edit_views.key_result_archive,
         name="key_result_archive",
     ),
     path(
-        "key-results/<int:pk>/check-in/",
+        "objectives/<id:pk>/archived-key-results/",
+        edit_views.archived_key_results,
+        name="archived_key_results",
+    ),
+    path(
+        "key-results/<id:pk>/check-in/",
         edit_views.check_in_create,
         name="check_in_create",
     ),
     path(
-        "objectives/<int:pk>/initiatives/new/",
+        "objectives/<id:pk>/initiatives/new/",
         edit_views.initiative_create,
         name="initiative_create",
     ),
     path(
-        "initiatives/<int:pk>/edit/",
+        "initiatives/<id:pk>/edit/",
         edit_views.initiative_edit,
         name="initiative_edit",
     ),

@@ -11,20 +11,27 @@ with status 200 so htmx swaps it in; anything else gets the whole page, with
 400 for input errors and 409 for an edit conflict. Success is an
 HX-Redirect for htmx and a plain redirect otherwise, to the objective's
 page.
+
+Create forms save once per one-time token (`submissions`), so a double
+click or a resend does not make two of anything. Archive and restore are
+separate, stated actions: asking twice for one changes nothing.
 """
 
 from datetime import date
 from decimal import Decimal
+from http import HTTPStatus
 from typing import Any
 
+from django.contrib import messages
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpResponse
+from django.shortcuts import render
 from django.utils.formats import date_format
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from creditokr.cycles.fiscal import local_today
-from creditokr.cycles.models import Cycle
+from creditokr.cycles.models import Cycle, CycleState
 from creditokr.cycles.services import default_cycle
 from creditokr.okrs import access, form_flow, services
 from creditokr.okrs.access import Actor
@@ -36,9 +43,10 @@ from creditokr.okrs.forms import (
     ObjectiveForm,
     StatusOverrideForm,
 )
-from creditokr.okrs.htmx import PageRequest
+from creditokr.okrs.htmx import PageRequest, render_partial_or_page
 from creditokr.okrs.models import KeyResult, Objective
 from creditokr.okrs.progress import format_decimal
+from creditokr.okrs.submissions import SubmissionKind, create_once
 
 GET_OR_POST = require_http_methods(["GET", "POST"])
 
@@ -66,7 +74,11 @@ def objective_create(request: PageRequest) -> HttpResponse:
     )
 
     def save() -> HttpResponse:
-        objective = services.create_objective(actor.user, form.instance)
+        objective = create_once(
+            form.token,
+            SubmissionKind.OBJECTIVE,
+            lambda: services.create_objective(actor.user, form.instance),
+        )
         return form_flow.finish(request, objective, f"Created “{objective.title}”.")
 
     return form_flow.handle(request, form, screen, save)
@@ -77,10 +89,13 @@ def _new_objective_initial(request: PageRequest, actor: Actor) -> dict[str, Any]
     initial: dict[str, Any] = {"owner": actor.user.pk}
     query = request.GET
     parent = _pick(access.visible_objectives(actor), query.get("parent"))
+    open_cycles = Cycle.objects.exclude(state=CycleState.CLOSED)
     if parent is not None:
-        initial |= {"parent": parent.pk, "cycle": parent.cycle_id}
+        initial["parent"] = parent.pk
+        if open_cycles.filter(pk=parent.cycle_id).exists():
+            initial["cycle"] = parent.cycle_id
 
-    cycle = _pick(Cycle.objects.all(), query.get("cycle"))
+    cycle = _pick(open_cycles, query.get("cycle"))
     if cycle is None and parent is None:
         visible = access.visibility_filter(actor, "objectives__")
         cycle = default_cycle(visible, _today(request))
@@ -163,23 +178,55 @@ def objective_status(request: PageRequest, pk: int) -> HttpResponse:
     return form_flow.handle(request, form, screen, save, form_for)
 
 
+ARCHIVE, RESTORE = "archive", "restore"
+
+
 @require_POST
 def objective_archive(request: PageRequest, pk: int) -> HttpResponse:
-    """Archive a live objective, or restore an archived one."""
+    """Archive or restore an objective, as the POST's `action` says."""
     actor = access.actor_for(request.user)
     objective = access.get_objective(actor, pk)
     access.require(access.can_edit_objective(actor, objective))
+    action = request.POST.get("action")
+    if action not in (ARCHIVE, RESTORE):
+        return _unknown_action(request, objective, "objective")
 
-    if objective.archived:
-        services.restore_objective(actor.user, objective)
+    if action == RESTORE:
+        changed = services.restore_objective(actor.user, objective)
         message = f"Restored “{objective.title}”; it counts in roll-ups again."
     else:
-        services.archive_objective(actor.user, objective)
+        changed = services.archive_objective(actor.user, objective)
         message = (
             f"Archived “{objective.title}”. It no longer counts in roll-ups; "
             "you can restore it from this page."
         )
+    if not changed:
+        return _unchanged(request, objective, objective.title, action)
     return form_flow.finish(request, objective, message)
+
+
+def _unknown_action(
+    request: PageRequest, objective: Objective, noun: str
+) -> HttpResponse:
+    message = (
+        f"Say whether to archive or restore this {noun}: the form sent no "
+        "action this page knows. Nothing was changed; reload the page and "
+        "use its Archive or Restore button."
+    )
+    context = {"message": message, "objective": objective}
+    return render(
+        request, "okrs/forms/refused.html", context, status=HTTPStatus.BAD_REQUEST
+    )
+
+
+def _unchanged(
+    request: PageRequest, objective: Objective, title: str, action: str
+) -> HttpResponse:
+    """Asking twice for the same thing: say it is done, change nothing."""
+    done = "archived" if action == ARCHIVE else "restored"
+    messages.info(request, f"“{title}” is already {done}.")
+    url = form_flow.objective_url(objective.pk)
+    return form_flow.go(request, url)
 
 
 # Key results
@@ -196,8 +243,17 @@ def key_result_create(request: PageRequest, pk: int) -> HttpResponse:
     )
 
     def save() -> HttpResponse:
-        key_result = services.create_key_result(actor.user, form.instance)
-        return form_flow.finish(request, objective, f"Added “{key_result.title}”.")
+        key_result = create_once(
+            form.token,
+            SubmissionKind.KEY_RESULT,
+            lambda: services.create_key_result(actor.user, form.instance),
+        )
+        return form_flow.finish(
+            request,
+            objective,
+            f"Added “{key_result.title}”.",
+            anchor=f"kr-{key_result.pk}",
+        )
 
     return form_flow.handle(request, form, screen, save)
 
@@ -226,21 +282,54 @@ def key_result_edit(request: PageRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def key_result_archive(request: PageRequest, pk: int) -> HttpResponse:
-    """Archive a live key result, or restore an archived one."""
+    """Archive or restore a key result, as the POST's `action` says."""
     actor = access.actor_for(request.user)
     key_result = access.get_key_result(actor, pk)
     access.require(access.can_edit_key_result(actor, key_result))
+    objective = key_result.objective
+    action = request.POST.get("action")
+    if action not in (ARCHIVE, RESTORE):
+        return _unknown_action(request, objective, "key result")
 
-    if key_result.archived:
-        services.restore_key_result(actor.user, key_result)
+    if action == RESTORE:
+        changed = services.restore_key_result(actor.user, key_result)
         message = f"Restored “{key_result.title}”; it counts in progress again."
     else:
-        services.archive_key_result(actor.user, key_result)
+        changed = services.archive_key_result(actor.user, key_result)
         message = (
             f"Archived “{key_result.title}”. It no longer counts in the "
-            "objective's progress; its check-ins are kept."
+            "objective's progress; its check-ins are kept. Restore it from "
+            "“Archived key results” on this page."
         )
-    return form_flow.finish(request, key_result.objective, message)
+    if not changed:
+        return _unchanged(request, objective, key_result.title, action)
+    return form_flow.finish(request, objective, message)
+
+
+@require_GET
+def archived_key_results(request: PageRequest, pk: int) -> HttpResponse:
+    """An objective's archived key results, with Restore for its editors.
+
+    The objective's page loads this with htmx; without htmx it is a page of
+    its own.
+    """
+    actor = access.actor_for(request.user)
+    objective = access.get_objective(actor, pk)
+    archived = access.visible_key_results(actor).filter(
+        objective=objective, archived=True
+    )
+
+    rows = []
+    for key_result in archived.select_related("owner").order_by("title", "pk"):
+        key_result.objective = objective
+        rows.append((key_result, access.can_edit_key_result(actor, key_result)))
+    context = {"objective": objective, "rows": rows}
+    return render_partial_or_page(
+        request,
+        "okrs/archived_key_results.html",
+        "okrs/partials/archived_key_results.html",
+        context,
+    )
 
 
 # Check-ins
@@ -263,15 +352,19 @@ def check_in_create(request: PageRequest, pk: int) -> HttpResponse:
 
     def save() -> HttpResponse:
         data = form.cleaned_data
-        check_in = services.record_check_in(
-            actor.user,
-            key_result,
-            as_of=data["as_of"],
-            value=data.get("value"),
-            done=data.get("done"),
-            confidence=data["confidence"],
-            note=data["note"],
-            today=today,
+        check_in = create_once(
+            form.token,
+            SubmissionKind.CHECK_IN,
+            lambda: services.record_check_in(
+                actor.user,
+                key_result,
+                as_of=data["as_of"],
+                value=data.get("value"),
+                done=data.get("done"),
+                confidence=data["confidence"],
+                note=data["note"],
+                today=today,
+            ),
         )
         return form_flow.finish(
             request,
@@ -310,7 +403,11 @@ def initiative_create(request: PageRequest, pk: int) -> HttpResponse:
     )
 
     def save() -> HttpResponse:
-        initiative = services.create_initiative(actor.user, form.instance)
+        initiative = create_once(
+            form.token,
+            SubmissionKind.INITIATIVE,
+            lambda: services.create_initiative(actor.user, form.instance),
+        )
         return form_flow.finish(request, objective, f"Added “{initiative.title}”.")
 
     return form_flow.handle(request, form, screen, save)

@@ -14,11 +14,11 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from creditokr.accounts.models import Role, Team, User
 from creditokr.cycles.models import Cycle
-from creditokr.okrs import access, services
+from creditokr.okrs import access, services, submissions
 from creditokr.okrs.access import Actor
 from creditokr.okrs.models import (
     OVERRIDABLE_STATUSES,
@@ -30,9 +30,11 @@ from creditokr.okrs.models import (
     KeyResult,
     Objective,
 )
-from creditokr.okrs.progress import Kind
+from creditokr.okrs.progress import Kind, TargetMode, format_decimal
 
 FINITE_NUMBER = "Enter a finite number, like 4.25."
+OUT_OF_DATE = "This form is out of date; reload the page."
+HIDDEN_PARENT = "(an objective you cannot see)"
 NUMBER_PATTERN = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", re.ASCII)
 ISO_DATE_PATTERN = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})", re.ASCII)
 WIDE_TEXT = forms.TextInput(attrs={"size": "60"})
@@ -147,13 +149,33 @@ class VersionField(forms.IntegerField):
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault(
-            "error_messages",
-            {
-                "required": "This form is out of date; reload the page.",
-                "invalid": "This form is out of date; reload the page.",
-            },
+            "error_messages", {"required": OUT_OF_DATE, "invalid": OUT_OF_DATE}
         )
         super().__init__(min_value=1, **kwargs)
+
+
+class SubmissionField(forms.CharField):
+    """The one-time token of a create form (see `submissions`)."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self) -> None:
+        super().__init__(required=False)
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if value and not submissions.TOKEN.fullmatch(value):
+            raise ValidationError(OUT_OF_DATE, code="invalid")
+
+
+def person_label(person: User) -> str:
+    """How choices and conflicts name someone: "Ann Lee (alee)", with
+    "deactivated" added for someone who can no longer sign in."""
+    name = person.get_full_name() or person.username
+    details = [person.username] if name != person.username else []
+    if not person.is_active:
+        details.append("deactivated")
+    return f"{name} ({', '.join(details)})" if details else name
 
 
 class PersonChoiceField(forms.ModelChoiceField[User]):
@@ -163,13 +185,45 @@ class PersonChoiceField(forms.ModelChoiceField[User]):
     }
 
     def label_from_instance(self, obj: User) -> str:
-        name = obj.get_full_name()
-        return f"{name} ({obj.username})" if name else obj.username
+        return person_label(obj)
 
 
 class ObjectiveChoiceField(forms.ModelChoiceField[Objective]):
     def label_from_instance(self, obj: Objective) -> str:
         return f"{obj.cycle} · {obj.team} · {obj.title}"
+
+
+class ParentChoiceField(ObjectiveChoiceField):
+    """A parent objective, where KEEP stands for the current parent.
+
+    An editor who cannot see the current parent is offered KEEP in its
+    place, so saving leaves it as it is without the form naming it (or
+    giving its id); they may still pick another parent or none.
+    """
+
+    KEEP = "keep"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.current: Objective | None = None
+        self.current_is_hidden = False
+
+    def to_python(self, value: Any) -> Objective | None:
+        if value == self.KEEP:
+            return self.current
+        return super().to_python(value)
+
+    def prepare_value(self, value: Any) -> Any:
+        if self._is_hidden_current(value):
+            return self.KEEP
+        return super().prepare_value(value)
+
+    def _is_hidden_current(self, value: Any) -> bool:
+        current = self.current
+        if not self.current_is_hidden or current is None:
+            return False
+        pk = value.pk if isinstance(value, Objective) else value
+        return bool(pk == current.pk)
 
 
 # Who may be picked
@@ -181,12 +235,13 @@ def people_for(
     """Who this actor may give work to in these teams.
 
     Anyone active if they manage one of the teams; otherwise only themselves.
-    `also` keeps the people already chosen on the object being edited.
+    `also` keeps the people already chosen on the object being edited, even
+    if they have been deactivated since, so saving does not drop them.
     """
+    kept = {pk for pk in also if pk is not None}
     if any(actor.has_role(team_id, Role.MANAGER) for team_id in team_ids):
-        return User.objects.filter(is_active=True)
-    keep = {actor.user.pk, *(pk for pk in also if pk is not None)}
-    return User.objects.filter(pk__in=keep)
+        return User.objects.filter(Q(is_active=True) | Q(pk__in=kept))
+    return User.objects.filter(pk__in={actor.user.pk, *kept})
 
 
 def _descendant_ids(objective: Objective) -> set[int]:
@@ -203,28 +258,54 @@ def _descendant_ids(objective: Objective) -> set[int]:
     return found
 
 
+def carry_submission_token(form: forms.BaseForm) -> None:
+    """Give a create form its one-time token, new each time it is shown."""
+    form.fields["submission"] = SubmissionField()
+    form.initial.setdefault("submission", submissions.new_token())
+
+
+def submission_token(form: forms.BaseForm) -> str:
+    token: str = form.cleaned_data.get("submission") or ""
+    return token
+
+
 class VersionedForm[M: (Objective, KeyResult, Initiative)](forms.ModelForm[M]):
-    """A model form that remembers the version an edit was loaded at."""
+    """A model form that remembers the version an edit was loaded at.
+
+    An edit also carries the values it showed (Django's hidden initial
+    inputs), so after a conflict `changed_data` says what this editor
+    changed rather than what differs from someone else's newer save. A new
+    object's form carries a one-time token instead.
+    """
 
     version = VersionField(required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            self.fields["version"].required = True
-            self.initial.setdefault("version", self.instance.version)
+        if not self.instance.pk:
+            carry_submission_token(self)
+            return
+
+        self.fields["version"].required = True
+        self.initial.setdefault("version", self.instance.version)
+        for name, field in self.fields.items():
+            field.show_hidden_initial = name != "version"
 
     @property
     def loaded_version(self) -> int:
         version: int = self.cleaned_data["version"]
         return version
 
+    @property
+    def token(self) -> str:
+        return submission_token(self)
+
 
 # Objectives
 
 
 class ObjectiveForm(VersionedForm[Objective]):
-    parent = ObjectiveChoiceField(
+    parent = ParentChoiceField(
         queryset=Objective.objects.none(),
         required=False,
         label="Contributes to",
@@ -260,7 +341,7 @@ class ObjectiveForm(VersionedForm[Objective]):
         if objective.pk:
             team_ids.add(objective.team_id)
 
-        self.fields["cycle"].queryset = Cycle.objects.order_by("-start_date", "kind")  # type: ignore[attr-defined]
+        self._set_cycle_choices()
         self.fields["team"].queryset = Team.objects.filter(pk__in=team_ids)  # type: ignore[attr-defined]
         self.fields["team"].error_messages["invalid_choice"] = (
             "Pick one of the teams you can add objectives to."
@@ -273,17 +354,45 @@ class ObjectiveForm(VersionedForm[Objective]):
             self.fields["owner"].initial = actor.user.pk
         self._set_parent_choices()
 
+    def _set_cycle_choices(self) -> None:
+        """Accept any cycle; offer the open ones and the objective's own.
+
+        A closed cycle posted anyway is refused by the service, with why.
+        """
+        field: forms.ModelChoiceField[Cycle] = self.fields["cycle"]  # type: ignore[assignment]
+        cycles = Cycle.objects.order_by("-start_date", "kind")
+        field.queryset = cycles
+
+        own = self.instance.cycle_id
+        offered = [
+            (cycle.pk, f"{cycle} (closed)" if cycle.is_closed else str(cycle))
+            for cycle in cycles
+            if not cycle.is_closed or cycle.pk == own
+        ]
+        empty = [] if field.empty_label is None else [("", field.empty_label)]
+        field.widget.choices = empty + offered
+
     def _set_parent_choices(self) -> None:
-        """Accept any visible objective; offer only the sensible ones."""
-        field: ObjectiveChoiceField = self.fields["parent"]  # type: ignore[assignment]
+        """Accept any visible objective; offer only the sensible ones.
+
+        A current parent the actor cannot see is offered as "an objective
+        you cannot see", so saving keeps it; its title never reaches them.
+        """
+        field: ParentChoiceField = self.fields["parent"]  # type: ignore[assignment]
         visible = access.visible_objectives(self.actor).select_related("cycle", "team")
         field.queryset = visible
 
+        parent_id = self.instance.parent_id
+        field.current = self.instance.parent if parent_id else None
+        field.current_is_hidden = bool(
+            parent_id and not visible.filter(pk=parent_id).exists()
+        )
         excluded = _descendant_ids(self.instance) if self.instance.pk else set()
         offered = visible.filter(archived=False).exclude(pk__in=excluded)
-        if self.instance.parent_id:
-            offered = offered | visible.filter(pk=self.instance.parent_id)
-        field.widget.choices = [("", "— None —")] + [
+        if parent_id:
+            offered = offered | visible.filter(pk=parent_id)
+        kept = [(field.KEEP, HIDDEN_PARENT)] if field.current_is_hidden else []
+        field.widget.choices = [("", "— None —"), *kept] + [
             (o.pk, field.label_from_instance(o))
             for o in offered.order_by("-cycle__start_date", "team__name", "title")
         ]
@@ -389,6 +498,25 @@ class KeyResultForm(VersionedForm[KeyResult]):
         field.queryset = people_for(actor, [objective.team_id], keep)  # type: ignore[attr-defined]
         field.initial = keep or actor.user.pk
 
+    def add_error(self, field: str | None, error: Any) -> None:
+        """Put a relative target's problems under the change that set it.
+
+        With a relative target the target value is worked out, not typed, so
+        what is wrong with it is said about the target change instead.
+        """
+        worked_out = self.instance.target_mode != TargetMode.ABSOLUTE
+        if field == "target_value" and worked_out and "target_change" in self.fields:
+            field, error = "target_change", self._about_the_change(error)
+        super().add_error(field, error)
+
+    def _about_the_change(self, error: Any) -> list[str]:
+        messages = ValidationError(error).messages
+        target = self.instance.target_value
+        if target is None:
+            return messages
+        puts = f"This change puts the target at {format_decimal(target)}."
+        return [f"{puts} {message}" for message in messages]
+
 
 # Check-ins
 
@@ -422,6 +550,7 @@ class CheckInForm(forms.ModelForm[CheckIn]):
         self, key_result: KeyResult, today: date, *args: Any, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
+        carry_submission_token(self)
         self.key_result = key_result
         self.instance.key_result = key_result
         self.fields["as_of"].initial = today
@@ -432,6 +561,10 @@ class CheckInForm(forms.ModelForm[CheckIn]):
             suffix = key_result.unit_suffix.strip()
             if suffix:
                 self.fields["value"].label = f"Current value ({suffix})"
+
+    @property
+    def token(self) -> str:
+        return submission_token(self)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

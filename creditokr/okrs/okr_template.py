@@ -62,13 +62,16 @@ def load_template(
     owner: User,
     team: Team | None = None,
     baselines: dict[str, Decimal] | None = None,
+    *,
+    from_web: bool = False,
 ) -> LoadResult:
     """Create the template's objectives and key results in `cycle`.
 
     `team` puts every objective in one team; without it each goes to the
     team the template suggests, created if missing. `baselines` gives start
     values by key result key. Everything is checked before anything is
-    written, and then written in one transaction.
+    written, and then written in one transaction. `from_web` words the
+    notes for people loading from a page rather than the command.
     """
     template = parse_template(_template_file(name_or_path))
     if cycle.is_closed:
@@ -78,7 +81,7 @@ def load_template(
     baselines = baselines or {}
     _check_baselines(template, baselines)
 
-    planner = _Planner(template, cycle, owner, team, baselines)
+    planner = _Planner(template, cycle, owner, team, baselines, from_web=from_web)
     plans = [planner.plan(objective) for objective in template.objectives]
     if planner.problems:
         raise TemplateError(planner.problems)
@@ -134,8 +137,11 @@ class _Planner:
         owner: User,
         team: Team | None,
         baselines: dict[str, Decimal],
+        *,
+        from_web: bool = False,
     ) -> None:
         self.template = template
+        self.from_web = from_web
         self.cycle = cycle
         self.owner = owner
         self.team = team
@@ -217,11 +223,7 @@ class _Planner:
     ) -> None:
         """Derive and check the target, or note that a baseline is needed."""
         if spec.takes_baseline and key_result.start_value is None:
-            self.result.messages.append(
-                f"'{spec.title}' has no baseline yet: its owner sets the start "
-                "value and the target follows from it. A baseline can also be "
-                f"given when loading, as --baseline {spec.key}=VALUE."
-            )
+            self.result.messages.append(self.baseline_needed(spec))
             return
 
         try:
@@ -239,6 +241,19 @@ class _Planner:
                 f"{self.template.path.name}, line {spec.line}: key result "
                 f"'{spec.key}'{given}: {reasons}"
             )
+
+    def baseline_needed(self, spec: TemplateKeyResult) -> str:
+        if self.from_web:
+            return (
+                f"'{spec.title}' has no baseline yet: its owner sets the start "
+                "value when editing the key result, and the target follows "
+                "from it."
+            )
+        return (
+            f"'{spec.title}' has no baseline yet: its owner sets the start "
+            "value and the target follows from it. A baseline can also be "
+            f"given when loading, as --baseline {spec.key}=VALUE."
+        )
 
     def due_date(self, spec: TemplateKeyResult) -> date | None:
         if spec.due_quarter is None:

@@ -12,7 +12,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import F, Max
 from django.utils import timezone
@@ -20,6 +20,7 @@ from django.utils.formats import date_format
 
 from creditokr.accounts.models import Organisation, User
 from creditokr.cycles.fiscal import local_today
+from creditokr.okrs import access
 from creditokr.okrs.models import (
     OVERRIDABLE_STATUSES,
     VALUE_DECIMAL_PLACES,
@@ -272,6 +273,8 @@ def set_status_override(
 def create_objective(user: User, objective: Objective) -> Objective:
     """Add a new objective, checked in full before it is saved."""
     check_parent(objective, objective.parent)
+    _check_cycle_open(objective)
+    _check_template_once(user, objective)
     objective.full_clean()
     objective.save()
     logger.info("objective %s created by user %s", objective.pk, user.pk)
@@ -280,15 +283,74 @@ def create_objective(user: User, objective: Objective) -> Objective:
 
 def update_objective(user: User, objective: Objective, expected_version: int) -> None:
     """Save an edited objective; a move to another cycle or parent too."""
-    check_parent(objective, objective.parent)
-    _check_due_dates_fit(objective)
-    objective.full_clean()
+    check_objective(user, objective)
     save_versioned(objective, expected_version)
     logger.info("objective %s edited by user %s", objective.pk, user.pk)
 
 
+def check_objective(user: User | None, objective: Objective) -> None:
+    """Every rule an edited objective must meet, wherever it is edited.
+
+    `user` decides which other objectives a message may name; None is the
+    Django admin, whose users administer everything.
+    """
+    check_parent(objective, objective.parent)
+    saved = Objective.objects.filter(pk=objective.pk).values_list("cycle_id", flat=True)
+    if objective.cycle_id != saved.first():
+        _check_cycle_open(objective)
+    _check_template_once(user, objective)
+    _check_due_dates_fit(objective)
+    objective.full_clean()
+
+
+def _check_cycle_open(objective: Objective) -> None:
+    """Refuse to put an objective into a closed cycle."""
+    if objective.cycle_id is not None and objective.cycle.is_closed:
+        message = f"{objective.cycle} is closed; reopen it or pick another cycle."
+        raise ValidationError({"cycle": message})
+
+
+def _check_template_once(user: User | None, objective: Objective) -> None:
+    """Explain a clash with the template objective already in the cycle.
+
+    The other objective is named only if `user` may see it.
+    """
+    if not objective.template_key or objective.cycle_id is None:
+        return
+    other = (
+        Objective.objects.filter(
+            cycle_id=objective.cycle_id, template_key=objective.template_key
+        )
+        .exclude(pk=objective.pk)
+        .first()
+    )
+    if other is None:
+        return
+
+    named = f"'{other.title}'" if _sees(user, other) else "an objective you cannot see"
+    raise ValidationError(
+        {
+            "cycle": f"{objective.cycle} already has this template objective: "
+            f"{named}. A cycle holds each template objective once; pick another "
+            "cycle or move that one out first."
+        }
+    )
+
+
+def _sees(user: User | None, objective: Objective) -> bool:
+    if user is None:
+        return True
+    try:
+        actor = access.actor_for(user)
+    except PermissionDenied:
+        return False
+    return access.visible_objectives(actor).filter(pk=objective.pk).exists()
+
+
 def _check_due_dates_fit(objective: Objective) -> None:
     """Refuse a move that would leave key results due outside the cycle."""
+    if objective.pk is None:
+        return
     cycle = objective.cycle
     outside = [
         f"'{kr.title}' ({_day(kr.due_date)})"
@@ -305,15 +367,23 @@ def _check_due_dates_fit(objective: Objective) -> None:
         )
 
 
-def archive_objective(user: User, objective: Objective) -> None:
-    """Take an objective out of lists and roll-ups, keeping all its history."""
-    if _set_archived(objective, archived=True):
+def archive_objective(user: User, objective: Objective) -> bool:
+    """Take an objective out of lists and roll-ups, keeping all its history.
+
+    Returns whether it changed: False if it was archived already.
+    """
+    changed = _set_archived(objective, archived=True)
+    if changed:
         logger.info("objective %s archived by user %s", objective.pk, user.pk)
+    return changed
 
 
-def restore_objective(user: User, objective: Objective) -> None:
-    if _set_archived(objective, archived=False):
+def restore_objective(user: User, objective: Objective) -> bool:
+    """Bring an archived objective back; False if it was not archived."""
+    changed = _set_archived(objective, archived=False)
+    if changed:
         logger.info("objective %s restored by user %s", objective.pk, user.pk)
+    return changed
 
 
 def _set_archived(item: Objective | KeyResult, *, archived: bool) -> bool:
@@ -402,15 +472,23 @@ def update_key_result(user: User, key_result: KeyResult, expected_version: int) 
     logger.info("key result %s edited by user %s", key_result.pk, user.pk)
 
 
-def archive_key_result(user: User, key_result: KeyResult) -> None:
-    """Leave a key result out of its objective's progress; history stays."""
-    if _set_archived(key_result, archived=True):
+def archive_key_result(user: User, key_result: KeyResult) -> bool:
+    """Leave a key result out of its objective's progress; history stays.
+
+    Returns whether it changed: False if it was archived already.
+    """
+    changed = _set_archived(key_result, archived=True)
+    if changed:
         logger.info("key result %s archived by user %s", key_result.pk, user.pk)
+    return changed
 
 
-def restore_key_result(user: User, key_result: KeyResult) -> None:
-    if _set_archived(key_result, archived=False):
+def restore_key_result(user: User, key_result: KeyResult) -> bool:
+    """Bring an archived key result back; False if it was not archived."""
+    changed = _set_archived(key_result, archived=False)
+    if changed:
         logger.info("key result %s restored by user %s", key_result.pk, user.pk)
+    return changed
 
 
 # Creating and editing initiatives

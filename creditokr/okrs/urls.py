@@ -7,9 +7,9 @@ from creditokr.okrs import views
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("my-work/", views.my_work, name="my_work"),
-    path("objectives/<int:pk>/", views.objective_detail, name="objective_detail"),
+    path("objectives/<id:pk>/", views.objective_detail, name="objective_detail"),
     path(
-        "key-results/<int:pk>/history/",
+        "key-results/<id:pk>/history/",
         views.key_result_history,
         name="key_result_history",
     ),
