@@ -10,6 +10,8 @@ nothing, and an installation with data of its own is never touched.
 """
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -209,7 +211,9 @@ class Command(BaseCommand):
             self.stdout.write("\n".join(sign_in_help()))
             return
 
-        with transaction.atomic():
+        # One log line per sample check-in would bury the sign-in help.
+        services_log = logging.getLogger("creditokr.okrs.services")
+        with transaction.atomic(), _quieter(services_log):
             reason = reason_to_leave_alone()
             if reason:
                 self.stdout.write(reason)
@@ -221,6 +225,16 @@ class Command(BaseCommand):
             "It holds sample data only. Every demo account signs in with the "
             f"demo password {DEMO_PASSWORD}."
         )
+
+
+@contextmanager
+def _quieter(logger: logging.Logger) -> Iterator[None]:
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def reason_to_leave_alone() -> str:
