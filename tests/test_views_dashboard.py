@@ -339,3 +339,26 @@ def test_ids_out_of_range_in_filters_are_ignored(client, people, board, query):
     response = client.get(reverse("dashboard") + query)
 
     assert response.status_code == 200
+
+
+def test_a_limit_reads_as_a_limit_not_a_target(
+    client, people, board, quarter, public_objective
+):
+    compliance = make_key_result(
+        public_objective,
+        people["member"],
+        title="Policy compliance",
+        kind="stay_above",
+        start_value=None,
+        target_value=Decimal(95),
+    )
+    record_check_in(
+        people["member"], compliance, as_of=date(2026, 11, 14), value=Decimal("95.6")
+    )
+    client.force_login(people["member"])
+
+    board_html = get_board(client, people["member"], cycle=quarter.pk).content.decode()
+    page = client.get(reverse("objective_detail", args=[public_objective.pk]))
+
+    assert "95.6% ≥ 95%" in board_html
+    assert "Stay at or above 95%" in page.content.decode()

@@ -169,3 +169,28 @@ def worsening_marker(card: Any) -> str:
         moved,
         arrow,
     )
+
+
+LIMIT_WORDS = {"stay_above": "at or above", "stay_below": "at or below"}
+
+
+@register.filter
+def toward(key_result: KeyResult) -> str:
+    """What the current value is read against: "→ 6.8%", "≥ 95%", "→ Done"."""
+    if key_result.kind == "milestone":
+        return "→ Done"
+    limit = kr_value(key_result.target_value, key_result)
+    if key_result.kind == "stay_above":
+        return f"≥ {limit}"
+    if key_result.kind == "stay_below":
+        return f"≤ {limit}"
+    return f"→ {limit}"
+
+
+@register.filter
+def target_phrase(key_result: KeyResult) -> str:
+    """The goal in words for a key result that holds a limit."""
+    words = LIMIT_WORDS.get(key_result.kind)
+    if words is None:
+        return ""
+    return f"stay {words} {kr_value(key_result.target_value, key_result)}"
