@@ -142,4 +142,7 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    # Refused and missing pages are everyday events, not faults: only server
+    # errors from request handling are logged (with their traceback).
+    "loggers": {"django.request": {"level": "ERROR"}},
 }

@@ -76,7 +76,11 @@ MATRIX: dict[str, Route] = {
     "cycle_create": route("GET", "", {"admin"}),
     "cycle_next": route("POST", "cycle", PLANNERS, success=ACTION),
     "cycle_state": route(
-        "POST", "cycle", PLANNERS, success=ACTION, data=(("state", "in_review"),)
+        "POST",
+        "cycle",
+        PLANNERS,
+        success=ACTION,
+        data=(("state", "in_review"), ("confirm", "yes")),
     ),
     "cadence_edit": route("GET", "cadence", PLANNERS),
     "cycle_start_from_template": route("GET", "cycle", PLANNERS),

@@ -186,6 +186,25 @@ def test_the_starting_status_shows_until_the_first_check_in(public_objective, pe
     assert after.status == after.computed_status == Status.OFF_TRACK
 
 
+def test_the_starting_label_gives_way_when_a_milestone_is_done_first(
+    public_objective, people
+):
+    """Complete + Not started computes as Not started; it is not the label."""
+    public_objective.starting_status = Status.AT_RISK
+    public_objective.save()
+    done = count_key_result(public_objective, kind=Kind.MILESTONE, start_value=None)
+    count_key_result(public_objective, title="Untouched")
+    CheckIn.objects.create(
+        key_result=done, done=True, author=people["member"], as_of=TODAY
+    )
+
+    card = card_for(people["member"], public_objective)
+
+    assert card.computed_status == Status.NOT_STARTED
+    assert card.status == Status.NOT_STARTED
+    assert not card.is_starting_status
+
+
 def test_an_override_is_shown_and_the_computed_status_kept(public_objective, people):
     public_objective.status_override = Status.AT_RISK
     public_objective.status_override_reason = "Bureau feed delayed"

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.contrib.messages import get_messages
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from hypothesis import given
@@ -61,7 +62,76 @@ def test_the_owner_checks_in_and_progress_follows(
     assert card.progress == Decimal(50)
 
 
-@pytest.mark.parametrize("typed", ["abc", "NaN", "nan", "inf", "-Infinity", "1e999"])
+def said(response) -> list[str]:
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+def test_the_success_message_reads_as_a_sentence(client, people, public_objective):
+    key_result = make_key_result(
+        public_objective,
+        people["member"],
+        title="Decrease average credit approval time to 2 days.",
+        unit="days",
+        start_value=Decimal("3.2"),
+        target_value=Decimal(2),
+    )
+    client.force_login(people["member"])
+
+    response = check_in(client, key_result, value="2.6")
+
+    assert said(response) == [
+        "Checked in 2.6 days on “Decrease average credit approval time to 2 "
+        "days” as of 15 Nov 2026."
+    ]
+
+
+def test_a_milestone_check_in_says_whether_it_is_done(client, people, public_objective):
+    milestone = make_key_result(
+        public_objective,
+        people["member"],
+        title="Bureau data in the approval flow.",
+        kind="milestone",
+        start_value=None,
+        target_value=None,
+    )
+    client.force_login(people["member"])
+
+    response = check_in(client, milestone, value="", done="yes")
+
+    assert said(response) == [
+        "Checked in on “Bureau data in the approval flow”: done, as of 15 Nov 2026."
+    ]
+
+
+def test_a_key_result_without_a_baseline_asks_for_no_value(
+    client, people, public_objective
+):
+    key_result = make_key_result(
+        public_objective,
+        people["member"],
+        start_value=None,
+        target_value=None,
+        target_mode="relative_percent",
+        target_change=Decimal(-15),
+    )
+    client.force_login(people["member"])
+    url = reverse("check_in_create", args=[key_result.pk])
+
+    page = client.get(url)
+    sent = check_in(client, key_result, value="7.4")
+
+    assert "value" not in page.context["form"].fields
+    assert 'name="value"' not in page.text
+    assert "from — to —" not in page.text
+    assert "Its baseline is not set yet; the owner sets it on" in page.text
+    edit_url = reverse("key_result_edit", args=[key_result.pk])
+    assert f'<a href="{edit_url}">the key result\'s edit page</a>.' in page.text
+    assert "Save check-in" not in page.text
+    assert sent.status_code == 400
+    assert CheckIn.objects.count() == 0
+
+
+@pytest.mark.parametrize("typed", ["abc", "NaN", "nan", "inf", "-Infinity"])
 def test_a_value_that_is_not_a_finite_number_is_refused_clearly(
     client, people, public_key_result, typed
 ):
@@ -293,7 +363,11 @@ def test_whatever_is_typed_the_value_is_a_storable_number_or_a_clear_message(tex
         messages = error.messages
 
     if messages:
-        assert messages[0].startswith(("Enter a finite number", "Use "))
+        assert messages[0].startswith(
+            ("Enter a finite number", "Use ", "Leave out the % sign")
+        ) or messages[0].endswith(
+            "is too large to store; the largest is 99,999,999,999.9999."
+        )
     else:
         assert value is None or (value.is_finite() and abs(value) < Decimal(10) ** 18)
 
@@ -343,7 +417,11 @@ def test_the_largest_storable_amount_round_trips_exactly(key_result_in_currency)
 @pytest.mark.parametrize(
     ("typed", "message"),
     [
-        ("100000000000", "is too large to store"),
+        (
+            "100000000000",
+            "100000000000 is too large to store; the largest is 99,999,999,999.9999.",
+        ),
+        ("1e999", "1e999 is too large to store; the largest is 99,999,999,999.9999."),
         ("1.23456", "Use at most 4 decimal places."),
         ("6.8%", "Leave out the % sign: enter 6.8 for 6.8%."),
     ],

@@ -5,9 +5,11 @@ from datetime import UTC, date, datetime
 import pytest
 import time_machine
 from django.contrib.messages import get_messages
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from creditokr.accounts.models import Role
+from creditokr.cycles import services
 from creditokr.cycles.models import CadenceEvent, CadenceKind, Cycle, CycleState
 from creditokr.cycles.services import ensure_cycle
 from creditokr.okrs.models import KeyResult, Objective
@@ -180,22 +182,252 @@ def test_the_next_cycle_needs_a_post(client, people, fourth_quarter):
 # State
 
 
+@pytest.fixture
+def closed_quarter(quarter):
+    quarter.state = CycleState.CLOSED
+    quarter.save()
+    return quarter
+
+
+def move(client, cycle, state, *, confirm=True, headers=None):
+    data = {"state": state} | ({"confirm": "yes"} if confirm else {})
+    return client.post(reverse("cycle_state", args=[cycle.pk]), data, headers=headers)
+
+
 def test_a_manager_moves_a_cycle_one_step_on(client, people, fourth_quarter):
     client.force_login(people["manager"])
-    url = reverse("cycle_state", args=[fourth_quarter.pk])
 
-    response = client.post(url, {"state": CycleState.ACTIVE})
+    response = move(client, fourth_quarter, CycleState.ACTIVE)
 
     fourth_quarter.refresh_from_db()
     assert response.status_code == 302
     assert fourth_quarter.state == CycleState.ACTIVE
+    assert said(response) == ["FY2027 Q4 is now active."]
+
+
+def test_a_move_is_confirmed_first_and_changes_nothing_until_then(
+    client, people, fourth_quarter
+):
+    client.force_login(people["manager"])
+
+    response = move(client, fourth_quarter, CycleState.ACTIVE, confirm=False)
+
+    fourth_quarter.refresh_from_db()
+    assert response.status_code == 200
+    assert fourth_quarter.state == CycleState.PLANNING
+    assert '<input type="hidden" name="confirm" value="yes">' in response.text
+    assert '<input type="hidden" name="state" value="active">' in response.text
+    assert "Move FY2027 Q4 to active" in response.text
+
+
+def test_closing_is_confirmed_with_what_closing_means(client, people, quarter):
+    quarter.state = CycleState.IN_REVIEW
+    quarter.save()
+    client.force_login(people["manager"])
+
+    response = move(client, quarter, CycleState.CLOSED, confirm=False)
+
+    quarter.refresh_from_db()
+    assert quarter.state == CycleState.IN_REVIEW
+    page = response.text
+    assert "Close FY2027 Q3?" in page
+    assert "No new objectives can be added to it or moved into it." in page
+    assert "Templates can no longer be loaded into it." in page
+    assert "Its meetings can no longer be rescheduled." in page
+    assert "Late check-ins are still allowed" in page
+    assert "An administrator can reopen it." in page
+
+
+def test_the_cycle_page_asks_before_moving_over_htmx(client, people, quarter):
+    client.force_login(people["manager"])
+
+    page = client.get(reverse("cycle_detail", args=[quarter.pk])).text
+
+    assert 'hx-confirm="Move FY2027 Q3 to in review?"' in page
+    assert """hx-vals='{"confirm": "yes"}'""" in page
+    assert 'name="confirm"' not in page
+
+
+def test_a_confirmed_move_over_htmx_goes_to_the_cycle_page(client, people, quarter):
+    client.force_login(people["manager"])
+
+    response = move(client, quarter, CycleState.IN_REVIEW, headers=HTMX_HEADERS)
+
+    quarter.refresh_from_db()
+    assert response["HX-Redirect"] == reverse("cycle_detail", args=[quarter.pk])
+    assert quarter.state == CycleState.IN_REVIEW
+
+
+def test_a_refused_move_over_htmx_says_why_on_the_cycle_page(client, people, quarter):
+    client.force_login(people["manager"])
+
+    response = move(client, quarter, CycleState.CLOSED, headers=HTMX_HEADERS)
+
+    quarter.refresh_from_db()
+    assert response["HX-Redirect"] == reverse("cycle_detail", args=[quarter.pk])
+    assert said(response) == [
+        "FY2027 Q3 is active; it can only move to in review next."
+    ]
+    assert quarter.state == CycleState.ACTIVE
+
+
+def test_moving_to_the_state_it_is_in_says_so_and_changes_nothing(
+    client, people, quarter
+):
+    client.force_login(people["manager"])
+
+    response = move(client, quarter, CycleState.ACTIVE)
+
+    assert response.status_code == 302
+    assert said(response) == ["FY2027 Q3 is already active."]
+
+
+# Stepping back
+
+
+@pytest.mark.parametrize(
+    ("now", "back", "message"),
+    [
+        (
+            CycleState.CLOSED,
+            CycleState.IN_REVIEW,
+            "Reopened FY2027 Q3; it is in review again.",
+        ),
+        (CycleState.IN_REVIEW, CycleState.ACTIVE, "FY2027 Q3 is active again."),
+        (CycleState.ACTIVE, CycleState.PLANNING, "FY2027 Q3 is planning again."),
+    ],
+)
+def test_an_admin_steps_a_cycle_back_one_state(
+    client, people, quarter, now, back, message
+):
+    quarter.state = now
+    quarter.save()
+    client.force_login(people["admin"])
+
+    response = move(client, quarter, back)
+
+    quarter.refresh_from_db()
+    assert response.status_code == 302
+    assert quarter.state == back
+    assert said(response) == [message]
+
+
+def test_a_closed_cycle_offers_reopen_to_administrators_only(
+    client, people, closed_quarter
+):
+    url = reverse("cycle_detail", args=[closed_quarter.pk])
+    client.force_login(people["admin"])
+    admins_page = client.get(url).text
+    client.force_login(people["manager"])
+    managers_page = client.get(url).text
+
+    assert ">Reopen</button>" in admins_page
+    assert 'hx-confirm="Reopen FY2027 Q3? It goes back to in review."' in admins_page
+    assert ">Reopen</button>" not in managers_page
+    assert 'value="in_review"' not in managers_page
+
+
+def test_reopening_is_confirmed_first(client, people, closed_quarter):
+    client.force_login(people["admin"])
+
+    response = move(client, closed_quarter, CycleState.IN_REVIEW, confirm=False)
+
+    closed_quarter.refresh_from_db()
+    assert closed_quarter.state == CycleState.CLOSED
+    assert "Reopen FY2027 Q3?" in response.text
+    assert "Objectives can be added to it or moved into it again" in response.text
+
+
+def test_a_manager_cannot_step_a_cycle_back(client, people, closed_quarter):
+    client.force_login(people["manager"])
+
+    response = move(client, closed_quarter, CycleState.IN_REVIEW)
+
+    closed_quarter.refresh_from_db()
+    assert response.status_code == 403
+    assert closed_quarter.state == CycleState.CLOSED
+
+
+def test_stepping_back_more_than_one_state_is_refused(client, people, closed_quarter):
+    client.force_login(people["admin"])
+
+    response = move(client, closed_quarter, CycleState.ACTIVE)
+
+    closed_quarter.refresh_from_db()
+    assert response.status_code == 400
+    assert "FY2027 Q3 is closed; it can only go back to in review." in response.text
+    assert closed_quarter.state == CycleState.CLOSED
+
+
+def test_reopening_twice_steps_back_once(closed_quarter):
+    stale = Cycle.objects.get(pk=closed_quarter.pk)
+    services.reopen_cycle(closed_quarter, CycleState.IN_REVIEW)
+
+    with pytest.raises(ValidationError) as refused:
+        services.reopen_cycle(stale, CycleState.IN_REVIEW)
+
+    closed_quarter.refresh_from_db()
+    assert closed_quarter.state == CycleState.IN_REVIEW
+    assert refused.value.messages == [
+        "Someone else changed the state of FY2027 Q3; reload the page."
+    ]
+
+
+def test_a_planning_cycle_has_no_earlier_state(client, people, fourth_quarter):
+    client.force_login(people["admin"])
+
+    page = client.get(reverse("cycle_detail", args=[fourth_quarter.pk])).text
+    with pytest.raises(ValidationError) as refused:
+        services.reopen_cycle(fourth_quarter, CycleState.PLANNING)
+
+    assert "Back to" not in page
+    assert refused.value.messages == [
+        "FY2027 Q4 is planning; there is no earlier state."
+    ]
+
+
+def test_the_close_button_says_what_closing_means(client, people, quarter):
+    quarter.state = CycleState.IN_REVIEW
+    quarter.save()
+    client.force_login(people["manager"])
+
+    page = client.get(reverse("cycle_detail", args=[quarter.pk])).text
+
+    assert ">Close the cycle</button>" in page
+    assert (
+        'hx-confirm="Close FY2027 Q3? No new objectives, template loading or '
+        'rescheduling after this; late check-ins are still allowed."'
+    ) in page
+
+
+def test_a_reopened_cycle_takes_new_objectives_again(
+    client, people, teams, closed_quarter
+):
+    client.force_login(people["admin"])
+    move(client, closed_quarter, CycleState.IN_REVIEW)
+
+    response = client.post(
+        reverse("objective_create"),
+        {
+            "title": "Late addition",
+            "description": "",
+            "cycle": closed_quarter.pk,
+            "team": teams["credit_risk"].pk,
+            "owner": people["manager"].pk,
+            "parent": "",
+            "visibility": "org",
+            "priority": "medium",
+        },
+    )
+
+    assert response.status_code == 302
+    assert Objective.objects.get().cycle == closed_quarter
 
 
 def test_skipping_a_state_is_refused_inline(client, people, fourth_quarter):
     client.force_login(people["manager"])
-    url = reverse("cycle_state", args=[fourth_quarter.pk])
 
-    response = client.post(url, {"state": CycleState.CLOSED})
+    response = move(client, fourth_quarter, CycleState.CLOSED)
 
     fourth_quarter.refresh_from_db()
     assert response.status_code == 400
@@ -208,9 +440,7 @@ def test_skipping_a_state_is_refused_inline(client, people, fourth_quarter):
 def test_a_member_cannot_change_the_state_of_a_cycle(client, people, quarter):
     client.force_login(people["member"])
 
-    response = client.post(
-        reverse("cycle_state", args=[quarter.pk]), {"state": CycleState.IN_REVIEW}
-    )
+    response = move(client, quarter, CycleState.IN_REVIEW)
 
     quarter.refresh_from_db()
     assert response.status_code == 403
@@ -491,13 +721,6 @@ def test_a_web_load_says_the_owner_sets_the_baseline_on_the_key_result(
 
 
 # Closed cycles
-
-
-@pytest.fixture
-def closed_quarter(quarter):
-    quarter.state = CycleState.CLOSED
-    quarter.save()
-    return quarter
 
 
 def test_a_closed_cycle_offers_no_template_or_reschedule(

@@ -7,8 +7,9 @@ import time_machine
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
+from creditokr.cycles.services import next_cycle
 from creditokr.okrs import services
-from tests.conftest import make_key_result
+from tests.conftest import TODAY, make_key_result
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -92,6 +93,25 @@ def test_restore_brings_a_key_result_back(client, people, public_key_result):
     assert said(response)[-1].startswith("Restored “30+ delinquency rate”")
 
 
+def test_a_key_result_due_outside_the_cycle_now_is_not_restored(
+    client, people, public_key_result, organisation, quarter
+):
+    public_key_result.due_date = datetime(2026, 11, 30, tzinfo=UTC).date()
+    public_key_result.save()
+    services.archive_key_result(people["member"], public_key_result)
+    objective = public_key_result.objective
+    objective.cycle = next_cycle(organisation, quarter, TODAY)
+    objective.save()
+    client.force_login(people["member"])
+
+    response = client.post(archive_url(public_key_result), {"action": "restore"})
+
+    public_key_result.refresh_from_db()
+    assert response.status_code == 302
+    assert public_key_result.archived
+    assert "is due 30 Nov 2026, outside FY2027 Q4" in said(response)[-1]
+
+
 def test_every_archive_button_says_what_it_does(client, people, public_key_result):
     client.force_login(people["manager"])
 
@@ -115,6 +135,35 @@ def test_an_archived_objective_offers_restore_on_its_page(
 
     assert 'name="action" value="restore"' in page.text
     assert ">Restore</button>" in page.text
+
+
+def test_an_archived_objective_offers_no_new_work_on_its_page(
+    client, people, public_key_result
+):
+    objective = public_key_result.objective
+    services.archive_objective(people["manager"], objective)
+    client.force_login(people["manager"])
+
+    page = client.get(reverse("objective_detail", args=[objective.pk]))
+
+    assert ">Restore</button>" in page.text
+    assert reverse("check_in_create", args=[public_key_result.pk]) not in page.text
+    assert reverse("key_result_create", args=[objective.pk]) not in page.text
+    assert reverse("initiative_create", args=[objective.pk]) not in page.text
+    assert ">Check in</a>" not in page.text
+
+
+def test_a_live_objective_offers_new_work_on_its_page(
+    client, people, public_key_result
+):
+    objective = public_key_result.objective
+    client.force_login(people["manager"])
+
+    page = client.get(reverse("objective_detail", args=[objective.pk]))
+
+    assert reverse("check_in_create", args=[public_key_result.pk]) in page.text
+    assert reverse("key_result_create", args=[objective.pk]) in page.text
+    assert reverse("initiative_create", args=[objective.pk]) in page.text
 
 
 def test_a_viewer_is_offered_no_restore(client, people, public_objective):
@@ -247,3 +296,28 @@ def test_the_archived_list_uses_few_queries(
         response = archived_list(client, public_objective, **HTMX)
 
     assert response.text.count('value="restore"') == 5
+
+
+@pytest.mark.parametrize("name", ["key_result_create", "initiative_create"])
+def test_nothing_is_added_to_an_archived_objective(
+    client, people, public_objective, name
+):
+    services.archive_objective(people["member"], public_objective)
+    client.force_login(people["member"])
+    data = {
+        "title": "Late addition",
+        "owner": people["member"].pk,
+        "assignee": people["member"].pk,
+        "kind": "milestone",
+        "unit": "count",
+        "target_mode": "absolute",
+        "weight": "1",
+        "priority": "medium",
+        "state": "not_started",
+    }
+
+    response = client.post(reverse(name, args=[public_objective.pk]), data)
+
+    assert "is archived; restore it before adding to it" in response.content.decode()
+    assert not public_objective.key_results.filter(title="Late addition").exists()
+    assert not public_objective.initiatives.filter(title="Late addition").exists()

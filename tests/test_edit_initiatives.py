@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from creditokr.accounts.models import Role
@@ -246,3 +247,108 @@ def test_a_conflict_names_a_deactivated_assignee_as_such(client, people, initiat
     assert ("Assignee", "Member (member, deactivated)") in response.context[
         "conflict"
     ].values
+
+
+# Who may be assigned
+
+
+@pytest.fixture
+def private_initiative(private_objective, people):
+    return Initiative.objects.create(
+        objective=private_objective,
+        title="Review the watch list weekly",
+        assignee=people["member"],
+    )
+
+
+def test_a_team_only_initiative_is_offered_to_those_who_can_work_on_it(
+    client, people, private_objective
+):
+    client.force_login(people["manager"])
+
+    page = client.get(reverse("initiative_create", args=[private_objective.pk]))
+
+    choices = page.context["form"].fields["assignee"].widget.choices
+    assert [str(label) for _, label in choices] == [
+        "— Nobody yet —",
+        "Admin (admin)",
+        "Manager (manager)",
+        "Member (member)",
+    ]
+
+
+def test_assigning_a_team_only_initiative_to_an_outsider_is_refused_by_name(
+    client, people, private_objective
+):
+    client.force_login(people["manager"])
+    url = reverse("initiative_create", args=[private_objective.pk])
+
+    response = client.post(url, initiative_data(assignee=people["outsider"].pk))
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["assignee"] == [
+        "Outsider cannot see this team-only objective; pick someone in Credit Risk."
+    ]
+    assert not Initiative.objects.exists()
+
+
+def test_a_read_only_assignee_is_refused(client, people, private_initiative):
+    client.force_login(people["manager"])
+    url = reverse("initiative_edit", args=[private_initiative.pk])
+
+    response = client.post(
+        url, edit_data(private_initiative, assignee=people["viewer"].pk)
+    )
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["assignee"] == [
+        "Viewer has read-only access and could not check in or change anything; "
+        "pick someone with a member or manager role."
+    ]
+    private_initiative.refresh_from_db()
+    assert private_initiative.assignee == people["member"]
+
+
+def test_an_assignee_who_cannot_see_it_is_kept_when_the_state_changes(
+    client, people, private_initiative
+):
+    outsider = people["outsider"]
+    Initiative.objects.filter(pk=private_initiative.pk).update(assignee=outsider)
+    private_initiative.refresh_from_db()
+    client.force_login(people["manager"])
+    url = reverse("initiative_edit", args=[private_initiative.pk])
+
+    page = client.get(url)
+    response = client.post(url, edit_data(private_initiative, state="blocked"))
+
+    assert (
+        f'<option value="{outsider.pk}" selected>Outsider (outsider) '
+        "(cannot see this objective)</option>" in page.text
+    )
+    assert response.status_code == 302
+    private_initiative.refresh_from_db()
+    assert private_initiative.state == "blocked"
+    assert private_initiative.assignee == outsider
+
+
+def test_nobody_assigned_is_still_fine(client, people, private_objective):
+    client.force_login(people["manager"])
+    url = reverse("initiative_create", args=[private_objective.pk])
+
+    response = client.post(url, initiative_data(assignee=""))
+
+    assert response.status_code == 302
+    assert Initiative.objects.get().assignee is None
+
+
+def test_the_admin_and_every_other_path_refuse_a_read_only_assignee(
+    people, public_objective
+):
+    initiative = Initiative(
+        objective=public_objective, title="Chase", assignee=people["viewer"]
+    )
+
+    with pytest.raises(ValidationError) as refused:
+        services.check_initiative(initiative)
+
+    assert list(refused.value.message_dict) == ["assignee"]

@@ -2,15 +2,19 @@
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from html.parser import HTMLParser
 
 import pytest
 import time_machine
+from django.contrib.messages import get_messages
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from creditokr.accounts.models import Role
 from creditokr.okrs import access, services
 from creditokr.okrs.board import objective_cards
 from creditokr.okrs.models import KeyResult, Objective
-from tests.conftest import TODAY, make_key_result
+from tests.conftest import TODAY, make_key_result, make_user
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -65,6 +69,50 @@ def errors(response, field: str) -> list[str]:
     return list(response.context["form"].errors[field])
 
 
+class FormOnPage(HTMLParser):
+    """What a browser would send from the page's form, as it was shown."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.data: dict[str, str] = {}
+        self.select: str | None = None
+        self.textarea: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = {key: value or "" for key, value in attrs}
+        name = found.get("name", "")
+        if tag == "input" and (
+            found.get("type") not in ("radio", "checkbox") or "checked" in found
+        ):
+            self.data[name] = found.get("value", "")
+        elif tag == "textarea":
+            self.textarea = name
+            self.data[name] = ""
+        elif tag == "select":
+            self.select = name
+        elif tag == "option" and self.select and "selected" in found:
+            self.data[self.select] = found.get("value", "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "select":
+            self.select = None
+        elif tag == "textarea" and self.textarea:
+            # Browsers drop the newline Django puts after <textarea>.
+            text = self.data[self.textarea]
+            self.data[self.textarea] = text.removeprefix("\n")
+            self.textarea = None
+
+    def handle_data(self, data: str) -> None:
+        if self.textarea:
+            self.data[self.textarea] += data
+
+
+def shown_form(page) -> dict[str, str]:
+    parser = FormOnPage()
+    parser.feed(page.text)
+    return parser.data
+
+
 # Creating
 
 
@@ -83,6 +131,18 @@ def test_a_manager_adds_a_key_result_with_a_fixed_target(
     assert key_result.target_value == Decimal("6.8")
     assert key_result.weight == Decimal(1)
     assert key_result.due_date is None
+
+
+def test_a_title_ending_in_a_full_stop_is_quoted_without_it(
+    client, people, public_objective
+):
+    client.force_login(people["member"])
+    data = key_result_data(people["member"], title="Cut 30+ delinquency to 6.8%.")
+
+    response = create(client, public_objective, data)
+
+    said = [str(message) for message in get_messages(response.wsgi_request)]
+    assert said == ["Added “Cut 30+ delinquency to 6.8%”."]
 
 
 def test_a_relative_percent_target_is_worked_out_from_the_baseline(
@@ -135,6 +195,64 @@ def test_editing_the_baseline_of_a_relative_target_moves_the_target(
     assert response.status_code == 302
     assert key_result.start_value == Decimal(10)
     assert key_result.target_value == Decimal("8.5")
+
+
+def test_a_definition_can_be_entered_on_the_new_key_result_form(
+    client, people, public_objective
+):
+    client.force_login(people["member"])
+    url = reverse("key_result_create", args=[public_objective.pk])
+    page = client.get(url)
+    definition = "Accounts 30+ days past due / active accounts, month end."
+
+    response = client.post(
+        url, key_result_data(people["member"], definition=definition)
+    )
+
+    assert 'name="definition"' in page.text
+    assert "What the number counts and its conventions" in page.text
+    assert response.status_code == 302
+    assert KeyResult.objects.get().definition == definition
+
+
+def test_changing_only_the_weight_keeps_how_it_is_measured(
+    client, people, public_objective
+):
+    definition = "Mean days from a complete application to the credit decision."
+    key_result = make_key_result(
+        public_objective,
+        people["member"],
+        title="Average credit approval time",
+        unit="days",
+        start_value=Decimal("3.2"),
+        target_value=Decimal(2),
+        definition=definition,
+    )
+    client.force_login(people["member"])
+    url = reverse("key_result_edit", args=[key_result.pk])
+    sent = shown_form(client.get(url)) | {"weight": "2"}
+
+    response = client.post(url, sent)
+
+    key_result.refresh_from_db()
+    assert response.status_code == 302
+    assert key_result.weight == Decimal(2)
+    assert key_result.definition == definition
+
+
+def test_the_key_result_pages_show_every_field_of_the_form(
+    client, people, public_key_result
+):
+    """A field the page leaves out is posted empty and wiped on each save."""
+    client.force_login(people["member"])
+    pages = [
+        client.get(reverse("key_result_create", args=[public_key_result.objective_id])),
+        client.get(reverse("key_result_edit", args=[public_key_result.pk])),
+    ]
+
+    for page in pages:
+        sent = shown_form(page)
+        assert set(page.context["form"].fields) <= set(sent)
 
 
 def test_a_milestone_needs_no_numbers(client, people, public_objective):
@@ -211,6 +329,11 @@ def test_a_milestone_needs_no_numbers(client, people, public_objective):
         ),
         ({"start_value": "abc"}, "start_value", "Enter a finite number, like 4.25."),
         ({"target_value": "NaN"}, "target_value", "Enter a finite number, like 4.25."),
+        (
+            {"weight": "100000"},
+            "weight",
+            "100000 is too large to store; the largest is 99,999.999.",
+        ),
         (
             {
                 "unit": "count",
@@ -434,6 +557,157 @@ def test_a_deactivated_person_is_not_offered_for_new_key_results(
     ]
 
     assert people["outsider"] not in form.fields["owner"].queryset
+
+
+# Who may own a key result
+
+
+def offered(page, field: str) -> list[str]:
+    choices = page.context["form"].fields[field].widget.choices
+    return [str(label) for value, label in choices if value != ""]
+
+
+@pytest.fixture
+def collector(teams):
+    """A member of Collections who only reads Credit Risk's objectives."""
+    collector = make_user("collector", teams["collections"], Role.MEMBER)
+    collector.memberships.create(team=teams["credit_risk"], role=Role.VIEWER)
+    return collector
+
+
+def test_a_team_only_key_result_is_offered_to_those_who_can_work_on_it(
+    client, people, private_objective, collector
+):
+    client.force_login(people["manager"])
+
+    page = client.get(reverse("key_result_create", args=[private_objective.pk]))
+
+    assert offered(page, "owner") == [
+        "Admin (admin)",
+        "Manager (manager)",
+        "Member (member)",
+    ]
+
+
+def test_an_organisation_wide_key_result_is_offered_to_anyone_who_can_act(
+    client, people, public_objective, collector
+):
+    client.force_login(people["manager"])
+
+    page = client.get(reverse("key_result_create", args=[public_objective.pk]))
+
+    assert offered(page, "owner") == [
+        "Admin (admin)",
+        "Collector (collector)",
+        "Manager (manager)",
+        "Member (member)",
+        "Outsider (outsider)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("who", "message"),
+    [
+        (
+            "outsider",
+            "Outsider cannot see this team-only objective; pick someone in "
+            "Credit Risk.",
+        ),
+        (
+            "viewer",
+            "Viewer has read-only access and could not check in or change "
+            "anything; pick someone with a member or manager role.",
+        ),
+        (
+            "collector",
+            "Collector is a viewer in Credit Risk and could not check in or "
+            "change this team-only objective; pick a member or manager of "
+            "Credit Risk.",
+        ),
+    ],
+)
+def test_an_owner_who_could_not_do_the_work_is_refused_by_name(
+    client, people, private_objective, collector, who, message
+):
+    person = collector if who == "collector" else people[who]
+    client.force_login(people["manager"])
+
+    response = create(client, private_objective, key_result_data(person))
+
+    assert response.status_code == 400
+    assert errors(response, "owner") == [message]
+    assert not KeyResult.objects.exists()
+
+
+def test_a_read_only_owner_is_refused_on_an_organisation_wide_objective_too(
+    client, people, public_key_result
+):
+    client.force_login(people["manager"])
+    url = reverse("key_result_edit", args=[public_key_result.pk])
+
+    response = client.post(url, edit_data(public_key_result, owner=people["viewer"].pk))
+
+    assert response.status_code == 400
+    assert errors(response, "owner") == [
+        "Viewer has read-only access and could not check in or change anything; "
+        "pick someone with a member or manager role."
+    ]
+    public_key_result.refresh_from_db()
+    assert public_key_result.owner == people["member"]
+
+
+def test_an_owner_who_cannot_see_it_is_kept_when_other_fields_change(
+    client, people, private_key_result
+):
+    KeyResult.objects.filter(pk=private_key_result.pk).update(owner=people["outsider"])
+    private_key_result.refresh_from_db()
+    client.force_login(people["manager"])
+    url = reverse("key_result_edit", args=[private_key_result.pk])
+
+    page = client.get(url)
+    response = client.post(url, edit_data(private_key_result, weight="2"))
+
+    outsider = people["outsider"]
+    assert (
+        f'<option value="{outsider.pk}" selected>Outsider (outsider) '
+        "(cannot see this objective)</option>" in page.text
+    )
+    assert response.status_code == 302
+    private_key_result.refresh_from_db()
+    assert private_key_result.owner == outsider
+    assert private_key_result.weight == Decimal(2)
+
+
+def test_a_read_only_owner_is_labelled_as_such(client, people, public_key_result):
+    KeyResult.objects.filter(pk=public_key_result.pk).update(owner=people["viewer"])
+    client.force_login(people["manager"])
+
+    page = client.get(reverse("key_result_edit", args=[public_key_result.pk]))
+
+    assert "Viewer (viewer) (read-only)" in offered(page, "owner")
+
+
+def test_the_admin_and_every_other_path_refuse_an_owner_who_cannot_see_it(
+    people, private_objective
+):
+    key_result = KeyResult(
+        objective=private_objective,
+        owner=people["outsider"],
+        title="Watch-list reviews",
+        kind="increase",
+        unit="count",
+        start_value=Decimal(0),
+        target_value=Decimal(40),
+    )
+
+    with pytest.raises(ValidationError) as refused:
+        services.check_key_result(key_result)
+
+    assert refused.value.message_dict == {
+        "owner": [
+            "Outsider cannot see this team-only objective; pick someone in Credit Risk."
+        ]
+    }
 
 
 # Where relative-target errors show

@@ -5,14 +5,16 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from creditokr.accounts.models import Role
+from creditokr.accounts.models import Role, User
 from creditokr.cycles.models import CycleState
 from creditokr.cycles.services import ensure_cycle, next_cycle
 from creditokr.okrs import access, services
 from creditokr.okrs.board import objective_cards
-from creditokr.okrs.models import Objective, Visibility
+from creditokr.okrs.models import Initiative, Objective, Visibility
+from creditokr.okrs.participation import can_take_part, people_who_can_take_part
 from tests.conftest import TODAY, make_key_result, make_objective, make_user
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -740,7 +742,8 @@ def test_an_objective_cannot_be_created_in_a_closed_cycle(
 
     assert response.status_code == 400
     assert response.context["form"].errors["cycle"] == [
-        "FY2027 Q2 is closed; reopen it or pick another cycle."
+        "FY2027 Q2 is closed; pick another cycle. An administrator can reopen "
+        "it on the cycle's page."
     ]
     assert not Objective.objects.exists()
 
@@ -757,7 +760,8 @@ def test_an_objective_cannot_be_moved_into_a_closed_cycle(
 
     assert response.status_code == 400
     assert response.context["form"].errors["cycle"] == [
-        "FY2027 Q2 is closed; reopen it or pick another cycle."
+        "FY2027 Q2 is closed; pick another cycle. An administrator can reopen "
+        "it on the cycle's page."
     ]
     public_objective.refresh_from_db()
     assert public_objective.cycle == quarter
@@ -817,3 +821,196 @@ def test_a_conflict_lists_only_what_the_editor_changed(
     assert not rows["Priority"].shows_yours
     assert "You entered: Mine" in response.text
     assert "You entered: Medium" not in response.text
+
+
+# Who may own an objective and do its work
+
+
+def offered(page, field: str) -> list[str]:
+    choices = page.context["form"].fields[field].widget.choices
+    return [str(label) for value, label in choices if value != ""]
+
+
+@pytest.fixture
+def collector(teams):
+    """A member of Collections who only reads Credit Risk's objectives."""
+    collector = make_user("collector", teams["collections"], Role.MEMBER)
+    collector.memberships.create(team=teams["credit_risk"], role=Role.VIEWER)
+    return collector
+
+
+def test_read_only_people_are_not_offered_as_owners_of_a_new_objective(
+    client, people, collector
+):
+    client.force_login(people["manager"])
+
+    page = client.get(reverse("objective_create"))
+
+    assert offered(page, "owner") == [
+        "Admin (admin)",
+        "Collector (collector)",
+        "Manager (manager)",
+        "Member (member)",
+        "Outsider (outsider)",
+    ]
+
+
+def test_a_team_only_objective_is_offered_to_those_who_can_work_on_it(
+    client, people, private_objective, collector
+):
+    client.force_login(people["manager"])
+
+    page = client.get(reverse("objective_edit", args=[private_objective.pk]))
+
+    assert offered(page, "owner") == [
+        "Admin (admin)",
+        "Manager (manager)",
+        "Member (member)",
+    ]
+
+
+def test_a_new_team_only_objective_cannot_go_to_someone_outside_the_team(
+    client, people, teams, quarter
+):
+    client.force_login(people["manager"])
+    data = new_objective_data(
+        quarter,
+        teams["credit_risk"],
+        people["outsider"],
+        visibility=Visibility.TEAM,
+    )
+
+    response = client.post(reverse("objective_create"), data)
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["owner"] == [
+        "Outsider cannot see this team-only objective; pick someone in Credit Risk."
+    ]
+    assert not Objective.objects.exists()
+
+
+def test_a_read_only_owner_is_refused(client, people, public_objective):
+    client.force_login(people["manager"])
+    url = reverse("objective_edit", args=[public_objective.pk])
+
+    response = client.post(
+        url, objective_data(public_objective, owner=people["viewer"].pk)
+    )
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["owner"] == [
+        "Viewer has read-only access and could not check in or change anything; "
+        "pick someone with a member or manager role."
+    ]
+    public_objective.refresh_from_db()
+    assert public_objective.owner == people["member"]
+
+
+def test_making_it_team_only_is_refused_while_its_people_would_lose_sight(
+    client, people, public_objective, collector
+):
+    make_key_result(public_objective, people["outsider"], title="Cure rate.")
+    Initiative.objects.create(
+        objective=public_objective, title="Chase late payers", assignee=collector
+    )
+    client.force_login(people["manager"])
+    url = reverse("objective_edit", args=[public_objective.pk])
+
+    response = client.post(
+        url, objective_data(public_objective, visibility=Visibility.TEAM)
+    )
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["visibility"] == [
+        "Making this objective team-only would shut out people doing its work: "
+        "Outsider (owner of “Cure rate”) would not see it; Collector (assigned "
+        "“Chase late payers”) could only read it. Give their work to people "
+        "in Credit Risk first, or keep the objective visible to the whole "
+        "organisation."
+    ]
+    public_objective.refresh_from_db()
+    assert public_objective.visibility == Visibility.ORGANISATION
+
+
+def test_making_it_team_only_is_fine_when_everyone_is_in_the_team(
+    client, people, public_key_result
+):
+    objective = public_key_result.objective
+    client.force_login(people["manager"])
+    url = reverse("objective_edit", args=[objective.pk])
+
+    response = client.post(url, objective_data(objective, visibility=Visibility.TEAM))
+
+    assert response.status_code == 302
+    objective.refresh_from_db()
+    assert objective.visibility == Visibility.TEAM
+
+
+def test_moving_a_team_only_objective_to_another_team_names_who_would_lose_sight(
+    client, people, teams, private_key_result
+):
+    objective = private_key_result.objective
+    client.force_login(people["admin"])
+    url = reverse("objective_edit", args=[objective.pk])
+
+    response = client.post(url, objective_data(objective, team=teams["collections"].pk))
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["team"] == [
+        "Moving this objective to Collections would shut out people doing its "
+        "work: Member (objective owner, owner of “Watch-list limit reviews”) "
+        "would not see it. Give their work to people in Collections first."
+    ]
+    objective.refresh_from_db()
+    assert objective.team == teams["credit_risk"]
+
+
+def test_a_new_owner_in_the_new_team_may_come_with_the_move(
+    client, people, teams, private_objective
+):
+    head = make_user("head", teams["collections"], Role.MANAGER)
+    client.force_login(people["admin"])
+    url = reverse("objective_edit", args=[private_objective.pk])
+    data = objective_data(
+        private_objective, team=teams["collections"].pk, owner=head.pk
+    )
+
+    response = client.post(url, data)
+
+    assert response.status_code == 302
+    private_objective.refresh_from_db()
+    assert (private_objective.team, private_objective.owner) == (
+        teams["collections"],
+        head,
+    )
+
+
+def test_the_admin_and_every_other_path_refuse_an_owner_who_cannot_see_it(
+    people, private_objective
+):
+    private_objective.owner = people["outsider"]
+
+    with pytest.raises(ValidationError) as refused:
+        services.check_objective(None, private_objective)
+
+    assert refused.value.message_dict == {
+        "owner": [
+            "Outsider cannot see this team-only objective; pick someone in Credit Risk."
+        ]
+    }
+
+
+def test_the_choices_and_the_rule_agree_on_who_can_take_part(
+    people, teams, public_objective, private_objective, collector
+):
+    superuser = User.objects.create_user("root", is_superuser=True)
+    nobody = make_user("nobody")
+    everyone = [*people.values(), collector, superuser, nobody]
+
+    for objective in (public_objective, private_objective):
+        listed = set(people_who_can_take_part(objective))
+        assert listed == {p for p in everyone if can_take_part(p, objective)}
+    assert can_take_part(superuser, private_objective)
+    assert not can_take_part(nobody, public_objective)
+    assert can_take_part(collector, public_objective)
+    assert not can_take_part(collector, private_objective)

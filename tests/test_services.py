@@ -12,6 +12,7 @@ import time_machine
 from django.core.exceptions import ValidationError
 
 from creditokr.accounts.models import Organisation
+from creditokr.cycles.services import next_cycle
 from creditokr.okrs.models import CheckIn, KeyResult, Objective, Unit
 from creditokr.okrs.progress import Kind, Status, TargetMode
 from creditokr.okrs.services import (
@@ -19,6 +20,7 @@ from creditokr.okrs.services import (
     apply_target_definition,
     check_parent,
     record_check_in,
+    restore_key_result,
     save_versioned,
     set_status_override,
     unit_problem,
@@ -586,3 +588,52 @@ def test_a_key_result_waiting_for_its_baseline_takes_no_check_ins(
         )
 
     assert CheckIn.objects.count() == 0
+
+
+def test_someone_ahead_of_the_organisation_may_check_in_for_their_own_today(
+    public_key_result, people
+):
+    """17:28 UTC on 4 Dec is 01:28 on 5 Dec in Singapore, 17:28 in London."""
+    member = people["member"]
+    member.time_zone = "Asia/Singapore"
+    member.save()
+
+    with time_machine.travel(datetime(2026, 12, 4, 17, 28, tzinfo=UTC), tick=False):
+        record_check_in(member, public_key_result, as_of=date(2026, 12, 5), value=D(7))
+        member.time_zone = ""
+        with pytest.raises(ValidationError, match="today is 4 Dec 2026"):
+            record_check_in(
+                member, public_key_result, as_of=date(2026, 12, 5), value=D(7)
+            )
+
+    assert CheckIn.objects.count() == 1
+
+
+def test_a_check_in_on_an_archived_objective_says_the_objective_is_archived(
+    public_key_result, people
+):
+    objective = public_key_result.objective
+    objective.archived = True
+    objective.save()
+
+    with pytest.raises(ValidationError, match="This objective is archived"):
+        record_check_in(
+            people["member"], public_key_result, as_of=date(2026, 11, 14), value=D(7)
+        )
+
+
+def test_a_key_result_due_outside_its_moved_objectives_cycle_is_not_restored(
+    public_key_result, people, organisation, quarter
+):
+    public_key_result.due_date = date(2026, 11, 30)
+    public_key_result.archived = True
+    public_key_result.save()
+    objective = public_key_result.objective
+    objective.cycle = next_cycle(organisation, quarter, date(2026, 11, 15))
+    objective.save()
+
+    with pytest.raises(ValidationError, match="is due 30 Nov 2026, outside FY2027 Q4"):
+        restore_key_result(people["member"], public_key_result)
+
+    public_key_result.refresh_from_db()
+    assert public_key_result.archived

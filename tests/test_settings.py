@@ -402,6 +402,7 @@ def start(tmp_path: Path, *command: str, **variables: str):
         ("CSRF_TRUSTED_ORIGINS", ""),
         ("SECURE_COOKIES", "maybe"),
         ("LOG_LEVEL", "LOUD"),
+        ("DATABASE_URL", "sqlite:////no/such/folder/creditokr.db"),
         ("CREDITOKR_VAR_DIR", "/proc/no-such-folder/var"),
     ],
 )
@@ -433,3 +434,9 @@ def test_the_creditokr_command_refuses_a_bad_setting_too(tmp_path):
 
     assert result.returncode != 0
     assert "DEBUG='sometimes' is not a yes/no value" in result.stderr
+
+
+def test_the_log_level_may_be_given_in_any_case(tmp_path):
+    result = start(tmp_path, LOG_LEVEL="debug")
+
+    assert result.returncode == 0, result.stderr

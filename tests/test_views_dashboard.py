@@ -362,3 +362,16 @@ def test_a_limit_reads_as_a_limit_not_a_target(
 
     assert "95.6% ≥ 95%" in board_html
     assert "Stay at or above 95%" in page.content.decode()
+
+
+def test_a_key_result_weighing_nothing_says_it_is_not_counted(
+    client, people, board, quarter, public_objective
+):
+    make_key_result(
+        public_objective, people["member"], title="Trial metric", weight=Decimal(0)
+    )
+
+    html = get_board(client, people["member"], cycle=quarter.pk).content.decode()
+
+    assert "Trial metric" in html
+    assert "not counted</span>" in html

@@ -84,10 +84,12 @@ def env_import_path(name: str, default: str) -> str:
 
 
 def env_choice(name: str, default: str, choices: list[str]) -> str:
+    """One of `choices`, matched without regard to case."""
     value = os.environ.get(name, default)
-    if value not in choices:
+    by_case = {choice.casefold(): choice for choice in choices}
+    if value.casefold() not in by_case:
         raise SettingError(f"{name}={value!r} is not one of {', '.join(choices)}.")
-    return value
+    return by_case[value.casefold()]
 
 
 def env_var_dir(name: str, default: Path) -> Path:
@@ -154,7 +156,13 @@ def env_database(name: str, default_sqlite: Path) -> dict[str, Any]:
     if engine == SQLITE:
         if config["NAME"] in ("", ":memory:"):
             raise SettingError(f"{name} needs a file path for SQLite, not memory.")
-        return sqlite_settings(Path(config["NAME"]))
+        path = Path(config["NAME"])
+        if not path.parent.is_dir() or not os.access(path.parent, os.W_OK):
+            raise SettingError(
+                f"{name} puts the SQLite file in {str(path.parent)!r}, which is "
+                "not a folder we can write to; create it first."
+            )
+        return sqlite_settings(path)
     if not config.get("NAME"):
         raise SettingError(
             f"{name} names no database; end the URL with its name, like "

@@ -179,7 +179,8 @@ def find_cycle(period: FiscalPeriod) -> Cycle | None:
     ).first()
 
 
-# A cycle moves one way only, one step at a time.
+# A cycle moves one step at a time: on through these states, and back only
+# when an administrator steps it back (reopens it).
 STATE_ORDER = [
     CycleState.PLANNING,
     CycleState.ACTIVE,
@@ -194,27 +195,78 @@ def following_state(cycle: Cycle) -> CycleState | None:
     return STATE_ORDER[position + 1] if position + 1 < len(STATE_ORDER) else None
 
 
+def previous_state(cycle: Cycle) -> CycleState | None:
+    """The state a cycle steps back to, or None while it is planning."""
+    position = STATE_ORDER.index(CycleState(cycle.state))
+    return STATE_ORDER[position - 1] if position > 0 else None
+
+
+def is_step_back(cycle: Cycle, to_state: str) -> bool:
+    """Whether `to_state` lies before the cycle's state (however far)."""
+    if to_state not in CycleState.values:
+        return False
+    here = STATE_ORDER.index(CycleState(cycle.state))
+    return STATE_ORDER.index(CycleState(to_state)) < here
+
+
+def check_advance(cycle: Cycle, to_state: str) -> CycleState:
+    """The state `advance_cycle_state` would move to; refuses anything else."""
+    expected = following_state(cycle)
+    if expected is None:
+        raise ValidationError({"state": f"{cycle} is closed; it cannot move on."})
+    if to_state != expected:
+        now, then = _state_name(cycle.state), _state_name(expected)
+        raise ValidationError(
+            {"state": f"{cycle} is {now}; it can only move to {then} next."}
+        )
+    return expected
+
+
+def check_reopen(cycle: Cycle, to_state: str) -> CycleState:
+    """The state `reopen_cycle` would step back to; refuses anything else."""
+    previous = previous_state(cycle)
+    if previous is None:
+        raise ValidationError(
+            {"state": f"{cycle} is planning; there is no earlier state."}
+        )
+    if to_state != previous:
+        now, then = _state_name(cycle.state), _state_name(previous)
+        raise ValidationError(
+            {"state": f"{cycle} is {now}; it can only go back to {then}."}
+        )
+    return previous
+
+
 def advance_cycle_state(cycle: Cycle, to_state: str) -> None:
     """Move a cycle on: planning, active, in review, closed.
 
     The update only happens if the cycle is still in the state the person
     saw, so two people pressing the same button move it one step, not two.
     """
-    expected = following_state(cycle)
-    if expected is None:
-        raise ValidationError({"state": f"{cycle} is closed; it cannot move on."})
-    if to_state != expected:
-        now, then = CycleState(cycle.state).label.lower(), expected.label.lower()
-        raise ValidationError(
-            {"state": f"{cycle} is {now}; it can only move to {then} next."}
-        )
+    _move(cycle, check_advance(cycle, to_state))
 
-    moved = Cycle.objects.filter(pk=cycle.pk, state=cycle.state).update(state=expected)
+
+def reopen_cycle(cycle: Cycle, to_state: str) -> None:
+    """Step a cycle back one state: closed, in review, active, planning.
+
+    Reopening a closed cycle lets objectives, templates and rescheduled
+    meetings into it again. Like `advance_cycle_state`, it moves one step
+    however many times it is asked from the same state.
+    """
+    _move(cycle, check_reopen(cycle, to_state))
+
+
+def _move(cycle: Cycle, to_state: CycleState) -> None:
+    moved = Cycle.objects.filter(pk=cycle.pk, state=cycle.state).update(state=to_state)
     if not moved:
         raise ValidationError(
             {"state": f"Someone else changed the state of {cycle}; reload the page."}
         )
-    cycle.state = expected
+    cycle.state = to_state
+
+
+def _state_name(state: str) -> str:
+    return CycleState(state).label.lower()
 
 
 def update_cadence_event(

@@ -4,7 +4,9 @@ Everyone signed in sees every cycle (what is inside one is filtered by
 `okrs.access`). Administrators create cycles; managers and administrators
 move cycles along, open the next one, reschedule cadence events and load
 templates (managers only into teams they manage). A closed cycle is done:
-its meetings are not rescheduled and no template is loaded into it.
+its meetings are not rescheduled and no template is loaded into it, until
+an administrator reopens it (steps it back to in review). Every change of
+state is confirmed first.
 
 The htmx rule is the same as for the OKR forms: an htmx request that is not
 boosted gets the form's container (status 200); anything else gets the whole
@@ -30,7 +32,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from creditokr.accounts.models import Team
-from creditokr.cycles import services
+from creditokr.cycles import moves, services
 from creditokr.cycles.fiscal import local_today
 from creditokr.cycles.forms import (
     CadenceEventForm,
@@ -195,7 +197,7 @@ def _render_detail(
         "objective_count": live.count(),
         "can_plan": can_plan,
         "can_change_plan": can_plan and not cycle.is_closed,
-        "next_state": services.following_state(cycle),
+        "state_moves": moves.state_moves(actor, cycle),
         "state_error": state_error,
         "refusal": refusal,
         "today": _today(request),
@@ -268,20 +270,46 @@ def cycle_next(request: PageRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def cycle_state(request: PageRequest, pk: int) -> HttpResponse:
-    """Move a cycle one step: planning, active, in review, closed."""
+    """Move a cycle one step on, or (administrators) one step back.
+
+    Nothing moves until the person confirms: the cycle page's buttons ask
+    in the browser (hx-confirm) and send `confirm`; a POST without it gets a
+    page saying what the step means, with a button that sends it.
+    """
     actor = access.actor_for(request.user)
     _require_planner(actor)
     cycle = get_object_or_404(Cycle, pk=pk)
+    to_state = request.POST.get("state", "")
+    back = services.is_step_back(cycle, to_state)
+    if back:
+        _require_admin(actor)
+    if to_state == cycle.state:
+        messages.info(
+            request, f"{cycle} is already {cycle.get_state_display().lower()}."
+        )
+        return _go_to(request, cycle)
 
     try:
-        services.advance_cycle_state(cycle, request.POST.get("state", ""))
+        move = moves.checked_move(cycle, to_state, back)
+        if request.POST.get("confirm") != "yes":
+            return render(request, "cycles/confirm_state.html", {"move": move})
+        moves.make(move)
     except ValidationError as error:
-        status = HTTPStatus.OK if wants_partial(request) else HTTPStatus.BAD_REQUEST
-        message = " ".join(error.messages)
-        return _render_detail(request, actor, cycle, state_error=message, status=status)
+        return _refuse_state(request, actor, cycle, " ".join(error.messages))
 
-    messages.success(request, f"{cycle} is now {cycle.get_state_display().lower()}.")
+    messages.success(request, moves.moved_message(move))
     return _go_to(request, cycle)
+
+
+def _refuse_state(
+    request: PageRequest, actor: Actor, cycle: Cycle, message: str
+) -> HttpResponse:
+    if wants_partial(request):
+        messages.error(request, message)
+        return _go_to(request, cycle)
+    return _render_detail(
+        request, actor, cycle, state_error=message, status=HTTPStatus.BAD_REQUEST
+    )
 
 
 # Cadence events

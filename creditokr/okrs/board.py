@@ -63,12 +63,16 @@ class ObjectiveCard:
         """What to show: an override, a starting label, or the computed one."""
         if self.objective.status_override:
             return Status(self.objective.status_override)
-        if (
-            self.computed_status == Status.NOT_STARTED
-            and self.objective.starting_status
-        ):
+        if self.objective.starting_status and not self.has_check_ins:
             return Status(self.objective.starting_status)
         return self.computed_status
+
+    @property
+    def has_check_ins(self) -> bool:
+        """Whether anything under it has been checked in on yet."""
+        return any(kr.latest for kr in self.key_results) or any(
+            child.has_check_ins for child in self.children
+        )
 
     @property
     def is_overridden(self) -> bool:
@@ -77,7 +81,11 @@ class ObjectiveCard:
     @property
     def is_starting_status(self) -> bool:
         """Shown status is the template's label, before any check-in."""
-        return not self.is_overridden and self.status != self.computed_status
+        return (
+            not self.is_overridden
+            and bool(self.objective.starting_status)
+            and not self.has_check_ins
+        )
 
 
 def key_results_with_latest() -> QuerySet[KeyResult]:

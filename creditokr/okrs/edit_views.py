@@ -23,10 +23,12 @@ from http import HTTPStatus
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -47,6 +49,7 @@ from creditokr.okrs.htmx import PageRequest, render_partial_or_page
 from creditokr.okrs.models import KeyResult, Objective
 from creditokr.okrs.progress import format_decimal
 from creditokr.okrs.submissions import SubmissionKind, create_once
+from creditokr.okrs.wording import quoted
 
 GET_OR_POST = require_http_methods(["GET", "POST"])
 
@@ -79,7 +82,9 @@ def objective_create(request: PageRequest) -> HttpResponse:
             SubmissionKind.OBJECTIVE,
             lambda: services.create_objective(actor.user, form.instance),
         )
-        return form_flow.finish(request, objective, f"Created “{objective.title}”.")
+        return form_flow.finish(
+            request, objective, f"Created {quoted(objective.title)}."
+        )
 
     return form_flow.handle(request, form, screen, save)
 
@@ -127,7 +132,9 @@ def objective_edit(request: PageRequest, pk: int) -> HttpResponse:
     actor = access.actor_for(request.user)
     objective = access.get_objective(actor, pk)
     access.require(access.can_edit_objective(actor, objective))
-    screen = Screen(f"Edit “{objective.title}”", "okrs/forms/objective.html", objective)
+    screen = Screen(
+        f"Edit {quoted(objective.title)}", "okrs/forms/objective.html", objective
+    )
 
     def form_for(instance: Any, data: Any = None) -> ObjectiveForm:
         return ObjectiveForm(actor, data, instance=instance)
@@ -193,11 +200,11 @@ def objective_archive(request: PageRequest, pk: int) -> HttpResponse:
 
     if action == RESTORE:
         changed = services.restore_objective(actor.user, objective)
-        message = f"Restored “{objective.title}”; it counts in roll-ups again."
+        message = f"Restored {quoted(objective.title)}; it counts in roll-ups again."
     else:
         changed = services.archive_objective(actor.user, objective)
         message = (
-            f"Archived “{objective.title}”. It no longer counts in roll-ups; "
+            f"Archived {quoted(objective.title)}. It no longer counts in roll-ups; "
             "you can restore it from this page."
         )
     if not changed:
@@ -224,7 +231,7 @@ def _unchanged(
 ) -> HttpResponse:
     """Asking twice for the same thing: say it is done, change nothing."""
     done = "archived" if action == ARCHIVE else "restored"
-    messages.info(request, f"“{title}” is already {done}.")
+    messages.info(request, f"{quoted(title)} is already {done}.")
     url = form_flow.objective_url(objective.pk)
     return form_flow.go(request, url)
 
@@ -251,7 +258,7 @@ def key_result_create(request: PageRequest, pk: int) -> HttpResponse:
         return form_flow.finish(
             request,
             objective,
-            f"Added “{key_result.title}”.",
+            f"Added {quoted(key_result.title)}.",
             anchor=f"kr-{key_result.pk}",
         )
 
@@ -265,7 +272,7 @@ def key_result_edit(request: PageRequest, pk: int) -> HttpResponse:
     access.require(access.can_edit_key_result(actor, key_result))
     objective = key_result.objective
     screen = Screen(
-        f"Edit “{key_result.title}”", "okrs/forms/key_result.html", objective
+        f"Edit {quoted(key_result.title)}", "okrs/forms/key_result.html", objective
     )
 
     def form_for(instance: Any, data: Any = None) -> KeyResultForm:
@@ -292,12 +299,16 @@ def key_result_archive(request: PageRequest, pk: int) -> HttpResponse:
         return _unknown_action(request, objective, "key result")
 
     if action == RESTORE:
-        changed = services.restore_key_result(actor.user, key_result)
-        message = f"Restored “{key_result.title}”; it counts in progress again."
+        try:
+            changed = services.restore_key_result(actor.user, key_result)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return form_flow.go(request, form_flow.objective_url(objective.pk))
+        message = f"Restored {quoted(key_result.title)}; it counts in progress again."
     else:
         changed = services.archive_key_result(actor.user, key_result)
         message = (
-            f"Archived “{key_result.title}”. It no longer counts in the "
+            f"Archived {quoted(key_result.title)}. It no longer counts in the "
             "objective's progress; its check-ins are kept. Restore it from "
             "“Archived key results” on this page."
         )
@@ -343,11 +354,14 @@ def check_in_create(request: PageRequest, pk: int) -> HttpResponse:
     today = _today(request)
     form = CheckInForm(key_result, today, form_flow.submitted(request))
     screen = Screen(
-        f"Check in on “{key_result.title}”",
+        f"Check in on {quoted(key_result.title)}",
         "okrs/forms/check_in.html",
         key_result.objective,
         "Save check-in",
-        extra={"key_result": key_result},
+        extra={
+            "key_result": key_result,
+            "edit_url": reverse("key_result_edit", args=[key_result.pk]),
+        },
     )
 
     def save() -> HttpResponse:
@@ -378,12 +392,12 @@ def check_in_create(request: PageRequest, pk: int) -> HttpResponse:
 def _checked_in(
     key_result: KeyResult, value: Decimal | None, done: bool | None, as_of: date
 ) -> str:
+    title, day = quoted(key_result.title), date_format(as_of, "j M Y")
     if value is None:
         reading = "done" if done else "not done yet"
-    else:
-        reading = f"{format_decimal(value)}{key_result.unit_suffix}"
-    day = date_format(as_of, "j M Y")
-    return f"Checked in “{key_result.title}”: {reading} as of {day}."
+        return f"Checked in on {title}: {reading}, as of {day}."
+    reading = f"{format_decimal(value)}{key_result.unit_suffix}"
+    return f"Checked in {reading} on {title} as of {day}."
 
 
 # Initiatives
@@ -408,7 +422,9 @@ def initiative_create(request: PageRequest, pk: int) -> HttpResponse:
             SubmissionKind.INITIATIVE,
             lambda: services.create_initiative(actor.user, form.instance),
         )
-        return form_flow.finish(request, objective, f"Added “{initiative.title}”.")
+        return form_flow.finish(
+            request, objective, f"Added {quoted(initiative.title)}."
+        )
 
     return form_flow.handle(request, form, screen, save)
 
@@ -420,7 +436,7 @@ def initiative_edit(request: PageRequest, pk: int) -> HttpResponse:
     access.require(access.can_edit_initiative(actor, initiative))
     objective = initiative.objective
     screen = Screen(
-        f"Edit “{initiative.title}”", "okrs/forms/initiative.html", objective
+        f"Edit {quoted(initiative.title)}", "okrs/forms/initiative.html", objective
     )
 
     def form_for(instance: Any, data: Any = None) -> InitiativeForm:

@@ -18,7 +18,7 @@ from django.db.models import Q, QuerySet
 
 from creditokr.accounts.models import Role, Team, User
 from creditokr.cycles.models import Cycle
-from creditokr.okrs import access, services, submissions
+from creditokr.okrs import access, participation, services, submissions
 from creditokr.okrs.access import Actor
 from creditokr.okrs.models import (
     OVERRIDABLE_STATUSES,
@@ -29,6 +29,7 @@ from creditokr.okrs.models import (
     Initiative,
     KeyResult,
     Objective,
+    Visibility,
 )
 from creditokr.okrs.progress import Kind, TargetMode, format_decimal
 
@@ -93,7 +94,7 @@ class NumberField(forms.Field):
             return Decimal(0)
         if number.adjusted() >= self.max_whole_digits:
             raise ValidationError(
-                f"{FINITE_NUMBER[:-1]}; {text} is too large to store.",
+                f"{text} is too large to store; the largest is {self.largest}.",
                 code="too_large",
             )
         exponent = number.normalize().as_tuple().exponent
@@ -103,6 +104,12 @@ class NumberField(forms.Field):
                 code="too_precise",
             )
         return number
+
+    @property
+    def largest(self) -> str:
+        """The largest number this field stores, as people write it."""
+        whole = f"{10**self.max_whole_digits - 1:,}"
+        return f"{whole}.{'9' * self.decimal_places}" if self.decimal_places else whole
 
     def prepare_value(self, value: Any) -> Any:
         """Show stored numbers as typed: 6.8, not 6.800000 or 6.8E+0."""
@@ -179,13 +186,21 @@ def person_label(person: User) -> str:
 
 
 class PersonChoiceField(forms.ModelChoiceField[User]):
+    """Someone to give work to; `offer_people` says whom to list."""
+
     default_error_messages = {
         "invalid_choice": "Pick someone from the list; unless you manage the "
         "team, that is yourself."
     }
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.notes: dict[int, str] = {}
+
     def label_from_instance(self, obj: User) -> str:
-        return person_label(obj)
+        label = person_label(obj)
+        note = self.notes.get(obj.pk)
+        return f"{label} ({note})" if note else label
 
 
 class ObjectiveChoiceField(forms.ModelChoiceField[Objective]):
@@ -242,6 +257,35 @@ def people_for(
     if any(actor.has_role(team_id, Role.MANAGER) for team_id in team_ids):
         return User.objects.filter(Q(is_active=True) | Q(pk__in=kept))
     return User.objects.filter(pk__in={actor.user.pk, *kept})
+
+
+def offer_people(
+    field: forms.Field, team_id: int, visibility: str, *kept: int | None
+) -> None:
+    """List only people who could take part in such an objective.
+
+    Anyone the field accepts may still be posted, and the services explain
+    why someone cannot take part. The people already chosen (`kept`) stay
+    listed, labelled with what stops them, so saving other fields keeps
+    them, as it keeps deactivated people.
+    """
+    assert isinstance(field, PersonChoiceField)
+    kept_ids = {pk for pk in kept if pk is not None}
+    able = participation.taking_part(team_id, visibility)
+    people = list(field.queryset.filter(able | Q(pk__in=kept_ids)))  # type: ignore[union-attr]
+    for person in people:
+        if person.pk in kept_ids:
+            field.notes[person.pk] = participation.note(person, team_id, visibility)
+
+    empty = [] if field.empty_label is None else [("", field.empty_label)]
+    field.widget.choices = empty + [
+        (person.pk, field.label_from_instance(person)) for person in people
+    ]
+
+
+def _takes_part(actor: Actor, objective: Objective) -> bool:
+    found = participation.standing(actor, objective.team_id, objective.visibility)
+    return found == participation.Standing.TAKES_PART
 
 
 def _descendant_ids(objective: Objective) -> set[int]:
@@ -352,6 +396,11 @@ class ObjectiveForm(VersionedForm[Objective]):
         self.fields["owner"].queryset = people_for(actor, team_ids, objective.owner_id)  # type: ignore[attr-defined]
         if not objective.pk:
             self.fields["owner"].initial = actor.user.pk
+        # A new objective is organisation-wide unless said otherwise.
+        visibility = objective.visibility if objective.pk else Visibility.ORGANISATION
+        offer_people(
+            self.fields["owner"], objective.team_id, visibility, objective.owner_id
+        )
         self._set_parent_choices()
 
     def _set_cycle_choices(self) -> None:
@@ -496,7 +545,10 @@ class KeyResultForm(VersionedForm[KeyResult]):
         keep = self.instance.owner_id if self.instance.pk else None
         field = self.fields["owner"]
         field.queryset = people_for(actor, [objective.team_id], keep)  # type: ignore[attr-defined]
-        field.initial = keep or actor.user.pk
+        field.initial = keep or (
+            actor.user.pk if _takes_part(actor, objective) else None
+        )
+        offer_people(field, objective.team_id, objective.visibility, keep)
 
     def add_error(self, field: str | None, error: Any) -> None:
         """Put a relative target's problems under the change that set it.
@@ -519,6 +571,20 @@ class KeyResultForm(VersionedForm[KeyResult]):
 
 
 # Check-ins
+
+
+def lacks_baseline(key_result: KeyResult) -> bool:
+    """Whether a number key result is still waiting for its baseline.
+
+    Its target follows from the baseline, so until the owner sets one there
+    is nothing to measure a reading against and `services` refuses check-ins.
+    """
+    if key_result.kind == Kind.MILESTONE:
+        return False
+    needs_start = key_result.kind in (Kind.INCREASE, Kind.DECREASE)
+    return key_result.target_value is None or (
+        needs_start and key_result.start_value is None
+    )
 
 
 class CheckInForm(forms.ModelForm[CheckIn]):
@@ -554,12 +620,13 @@ class CheckInForm(forms.ModelForm[CheckIn]):
         self.key_result = key_result
         self.instance.key_result = key_result
         self.fields["as_of"].initial = today
-        if key_result.kind == Kind.MILESTONE:
+        self.baseline_missing = lacks_baseline(key_result)
+        if key_result.kind == Kind.MILESTONE or self.baseline_missing:
             del self.fields["value"]
-        else:
+        if key_result.kind != Kind.MILESTONE:
             del self.fields["done"]
             suffix = key_result.unit_suffix.strip()
-            if suffix:
+            if suffix and "value" in self.fields:
                 self.fields["value"].label = f"Current value ({suffix})"
 
     @property
@@ -621,7 +688,9 @@ class InitiativeForm(VersionedForm[Initiative]):
         field.error_messages["invalid_choice"] = (
             "Pick one of this objective's key results from the list."
         )
-        people = people_for(actor, [objective.team_id], initiative.assignee_id)
-        self.fields["assignee"].queryset = people  # type: ignore[attr-defined]
-        if not initiative.pk:
-            self.fields["assignee"].initial = actor.user.pk
+        field = self.fields["assignee"]
+        keep = initiative.assignee_id
+        field.queryset = people_for(actor, [objective.team_id], keep)  # type: ignore[attr-defined]
+        if not initiative.pk and _takes_part(actor, objective):
+            field.initial = actor.user.pk
+        offer_people(field, objective.team_id, objective.visibility, keep)

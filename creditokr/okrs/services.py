@@ -19,8 +19,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from creditokr.accounts.models import Organisation, User
-from creditokr.cycles.fiscal import local_today
-from creditokr.okrs import access
+from creditokr.cycles.fiscal import local_today, parse_time_zone
+from creditokr.okrs import access, participation
 from creditokr.okrs.models import (
     OVERRIDABLE_STATUSES,
     VALUE_DECIMAL_PLACES,
@@ -170,8 +170,7 @@ def record_check_in(
     today: date | None = None,
 ) -> CheckIn:
     """Add a reading to a key result's history (never replacing one)."""
-    organisation = Organisation.get()
-    today = today or local_today(organisation.zone)
+    today = today or latest_as_of(user)
     check_in = CheckIn(
         key_result=key_result,
         value=value,
@@ -195,10 +194,25 @@ def record_check_in(
     return check_in
 
 
+def latest_as_of(user: User) -> date:
+    """The latest date someone may check in for: today where they are.
+
+    A person ahead of the organisation's time zone (Singapore against
+    London) is already on the next day, and may say so; nobody may date a
+    reading later than the organisation's or their own today.
+    """
+    organisation_today = local_today(Organisation.get().zone)
+    if not user.time_zone:
+        return organisation_today
+    return max(organisation_today, local_today(parse_time_zone(user.time_zone)))
+
+
 def _validate_check_in(check_in: CheckIn, today: date) -> None:
     key_result = check_in.key_result
     cycle = key_result.objective.cycle
-    if key_result.archived or key_result.objective.archived:
+    if key_result.objective.archived:
+        raise ValidationError("This objective is archived; restore it to check in.")
+    if key_result.archived:
         raise ValidationError("This key result is archived; restore it to check in.")
     if check_in.as_of > today:
         message = f"The as-of date cannot be in the future (today is {_day(today)})."
@@ -275,6 +289,7 @@ def create_objective(user: User, objective: Objective) -> Objective:
     check_parent(objective, objective.parent)
     _check_cycle_open(objective)
     _check_template_once(user, objective)
+    participation.check_objective_people(objective)
     objective.full_clean()
     objective.save()
     logger.info("objective %s created by user %s", objective.pk, user.pk)
@@ -300,13 +315,17 @@ def check_objective(user: User | None, objective: Objective) -> None:
         _check_cycle_open(objective)
     _check_template_once(user, objective)
     _check_due_dates_fit(objective)
+    participation.check_objective_people(objective)
     objective.full_clean()
 
 
 def _check_cycle_open(objective: Objective) -> None:
     """Refuse to put an objective into a closed cycle."""
     if objective.cycle_id is not None and objective.cycle.is_closed:
-        message = f"{objective.cycle} is closed; reopen it or pick another cycle."
+        message = (
+            f"{objective.cycle} is closed; pick another cycle. An administrator "
+            "can reopen it on the cycle's page."
+        )
         raise ValidationError({"cycle": message})
 
 
@@ -408,6 +427,7 @@ def check_key_result(key_result: KeyResult) -> None:
     Relative targets are derived here from their definition, so changing the
     baseline of a "15% lower" key result moves its target with it.
     """
+    participation.check_key_result_owner(key_result)
     _check_currency(key_result)
     _check_due_date(key_result)
     apply_target_definition(key_result)
@@ -454,8 +474,16 @@ def _check_due_date(key_result: KeyResult) -> None:
         )
 
 
+def _check_objective_live(objective: Objective) -> None:
+    if objective.archived:
+        raise ValidationError(
+            f"{objective.title} is archived; restore it before adding to it."
+        )
+
+
 def create_key_result(user: User, key_result: KeyResult) -> KeyResult:
     """Add a key result at the end of its objective's list."""
+    _check_objective_live(key_result.objective)
     check_key_result(key_result)
     last = KeyResult.objects.filter(objective=key_result.objective).aggregate(
         last=Max("position")
@@ -484,7 +512,18 @@ def archive_key_result(user: User, key_result: KeyResult) -> bool:
 
 
 def restore_key_result(user: User, key_result: KeyResult) -> bool:
-    """Bring an archived key result back; False if it was not archived."""
+    """Bring an archived key result back; False if it was not archived.
+
+    Its objective may have moved to another cycle meanwhile; a key result
+    due outside the cycle is refused rather than brought back overdue.
+    """
+    cycle = key_result.objective.cycle
+    due = key_result.due_date
+    if key_result.archived and due is not None and not cycle.contains(due):
+        raise ValidationError(
+            f"“{key_result.title}” is due {_day(due)}, outside {cycle}. Edit it "
+            "to change or clear its due date, then restore it."
+        )
     changed = _set_archived(key_result, archived=False)
     if changed:
         logger.info("key result %s restored by user %s", key_result.pk, user.pk)
@@ -500,10 +539,12 @@ def check_initiative(initiative: Initiative) -> None:
         raise ValidationError(
             {"key_result": "Pick one of this objective's key results."}
         )
+    participation.check_initiative_assignee(initiative)
     initiative.full_clean()
 
 
 def create_initiative(user: User, initiative: Initiative) -> Initiative:
+    _check_objective_live(initiative.objective)
     check_initiative(initiative)
     last = Initiative.objects.filter(objective=initiative.objective).aggregate(
         last=Max("position")
