@@ -15,7 +15,7 @@ from creditokr.accounts.models import Role
 from creditokr.cycles.models import CycleState
 from creditokr.okrs import access
 from creditokr.okrs.board import objective_cards
-from creditokr.okrs.forms import NumberField
+from creditokr.okrs.fields import NumberField
 from creditokr.okrs.models import CheckIn, Objective
 from tests.conftest import TODAY, make_key_result, make_user
 

@@ -11,16 +11,13 @@ from django.utils.formats import date_format
 from creditokr.accounts.models import Organisation, Team
 from creditokr.cycles.fiscal import FiscalCalendar, FiscalPeriod
 from creditokr.cycles.models import CadenceEvent
-from creditokr.okrs.forms import RealDateField
+from creditokr.okrs.fields import RealDateField
+from creditokr.okrs.wording import format_day
 
 WHOLE_YEAR = "year"
 TEMPLATE_TEAMS = "template"
 # How far outside its cycle a cadence event may be moved, either side.
 RESCHEDULE_MARGIN = timedelta(days=30)
-
-
-def _day(day: date) -> str:
-    return date_format(day, "j M Y")
 
 
 def _months(period: FiscalPeriod) -> str:
@@ -48,7 +45,7 @@ class CycleCreateForm(forms.Form):
         current = calendar.fiscal_year_of(today)
         years = [calendar.year_period(year) for year in range(current - 1, current + 3)]
         self.fields["fiscal_year"].choices = [  # type: ignore[attr-defined]
-            (y.fiscal_year, f"{y.label} ({_day(y.start)} to {_day(y.end)})")
+            (y.fiscal_year, f"{y.label} ({format_day(y.start)} to {format_day(y.end)})")
             for y in years
         ]
         self.fields["fiscal_year"].initial = current
@@ -121,9 +118,9 @@ class CadenceEventForm(forms.ModelForm[CadenceEvent]):
         latest = cycle.end_date + RESCHEDULE_MARGIN
         if not earliest <= day <= latest:
             raise forms.ValidationError(
-                f"Pick a date from {_day(earliest)} to {_day(latest)}: up to "
-                f"{RESCHEDULE_MARGIN.days} days before or after {cycle} "
-                f"({_day(cycle.start_date)} to {_day(cycle.end_date)})."
+                f"Pick a date from {format_day(earliest)} to {format_day(latest)}: "
+                f"up to {RESCHEDULE_MARGIN.days} days before or after {cycle} "
+                f"({format_day(cycle.start_date)} to {format_day(cycle.end_date)})."
             )
         return day
 

@@ -5,7 +5,6 @@ from datetime import date, time, timedelta
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
-from django.utils.formats import date_format
 
 from creditokr.accounts.models import Organisation, Team, User
 from creditokr.cycles.fiscal import FiscalPeriod, local_datetime
@@ -16,6 +15,7 @@ from creditokr.cycles.models import (
     CycleKind,
     CycleState,
 )
+from creditokr.okrs.wording import format_day
 
 # (kind, which day, local start time, minutes) for each quarter's rhythm.
 CADENCE = [
@@ -58,16 +58,12 @@ def ensure_cycle(
     if (cycle.start_date, cycle.end_date) != (period.start, period.end):
         # Made before the fiscal-year start moved: same name, other dates.
         raise ValidationError(
-            f"{period.label} already exists with dates {_day(cycle.start_date)} "
-            f"to {_day(cycle.end_date)} from the earlier fiscal calendar; an "
+            f"{period.label} already exists with dates {format_day(cycle.start_date)} "
+            f"to {format_day(cycle.end_date)} from the earlier fiscal calendar; an "
             "administrator can change its dates in the admin (or delete it if "
             "it holds no objectives) first."
         )
     return cycle
-
-
-def _day(day: date) -> str:
-    return date_format(day, "j M Y")
 
 
 def _initial_state(period: FiscalPeriod, today: date) -> CycleState:

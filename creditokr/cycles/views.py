@@ -45,6 +45,7 @@ from creditokr.okrs.access import Actor
 from creditokr.okrs.htmx import PageRequest, render_partial_or_page, wants_partial
 from creditokr.okrs.okr_template import LoadResult, load_template
 from creditokr.okrs.template_format import TemplateError, available_templates
+from creditokr.okrs.wording import format_day
 
 GET_OR_POST = require_http_methods(["GET", "POST"])
 FORM_PAGE = "cycles/form_page.html"
@@ -97,23 +98,33 @@ def _today(request: PageRequest) -> date:
     return local_today(request.organisation.zone)
 
 
-def _day(day: date) -> str:
-    return date_format(day, "j M Y")
-
-
 def _dates(cycle: Cycle) -> str:
-    return f"{_day(cycle.start_date)} to {_day(cycle.end_date)}"
+    return f"{format_day(cycle.start_date)} to {format_day(cycle.end_date)}"
 
 
-def _refuse_closed(
-    request: PageRequest, actor: Actor, cycle: Cycle, message: str
+def _refuse(
+    request: PageRequest,
+    actor: Actor,
+    cycle: Cycle,
+    *,
+    refusal: str = "",
+    state_error: str = "",
 ) -> HttpResponse:
-    """Say why nothing can change in a closed cycle, on the cycle's page."""
+    """Say on the cycle's page why nothing changed.
+
+    A `refusal` (such as a closed cycle) shows at the top, a `state_error`
+    by the state buttons; after an htmx swap either is a message instead.
+    """
     if wants_partial(request):
-        messages.error(request, message)
+        messages.error(request, refusal or state_error)
         return _go_to(request, cycle)
     return _render_detail(
-        request, actor, cycle, refusal=message, status=HTTPStatus.BAD_REQUEST
+        request,
+        actor,
+        cycle,
+        refusal=refusal,
+        state_error=state_error,
+        status=HTTPStatus.BAD_REQUEST,
     )
 
 
@@ -295,21 +306,11 @@ def cycle_state(request: PageRequest, pk: int) -> HttpResponse:
             return render(request, "cycles/confirm_state.html", {"move": move})
         moves.make(move)
     except ValidationError as error:
-        return _refuse_state(request, actor, cycle, " ".join(error.messages))
+        message = " ".join(error.messages)
+        return _refuse(request, actor, cycle, state_error=message)
 
     messages.success(request, moves.moved_message(move))
     return _go_to(request, cycle)
-
-
-def _refuse_state(
-    request: PageRequest, actor: Actor, cycle: Cycle, message: str
-) -> HttpResponse:
-    if wants_partial(request):
-        messages.error(request, message)
-        return _go_to(request, cycle)
-    return _render_detail(
-        request, actor, cycle, state_error=message, status=HTTPStatus.BAD_REQUEST
-    )
 
 
 # Cadence events
@@ -323,7 +324,7 @@ def cadence_edit(request: PageRequest, pk: int) -> HttpResponse:
     cycle = event.cycle
     if cycle.is_closed:
         message = f"{cycle} is closed; its meetings can no longer be rescheduled."
-        return _refuse_closed(request, actor, cycle, message)
+        return _refuse(request, actor, cycle, refusal=message)
     organisation = request.organisation
     data = request.POST if request.method == "POST" else None
     form = CadenceEventForm(organisation, data, instance=event)
@@ -360,7 +361,7 @@ def cycle_start_from_template(request: PageRequest, pk: int) -> HttpResponse:
     cycle = get_object_or_404(Cycle, pk=pk)
     if cycle.is_closed:
         message = f"{cycle} is closed; templates load only into open cycles."
-        return _refuse_closed(request, actor, cycle, message)
+        return _refuse(request, actor, cycle, refusal=message)
     data = request.POST if request.method == "POST" else None
     form = StartFromTemplateForm(
         available_templates(),

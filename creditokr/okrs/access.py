@@ -69,14 +69,23 @@ def actor_for(user: Any) -> Actor:
     if cached is not None:
         return cached
 
-    roles = {
-        m.team_id: Role(m.role)
-        for m in Membership.objects.filter(user=user).only("team_id", "role")
-    }
-    is_admin = user.is_superuser or Role.ADMIN in roles.values()
-    actor = Actor(user=user, is_admin=is_admin, roles=roles)
+    actor = actor_of(user)
     user._creditokr_actor = actor
     return actor
+
+
+def actor_of(person: User) -> Actor:
+    """The roles of anyone, as they stand now.
+
+    `actor_for` is for the person signed in: it refuses deactivated people
+    and keeps its answer for the request. Someone else, such as a person
+    being given work, is judged afresh, deactivated or not, on the same
+    rules.
+    """
+    memberships = Membership.objects.filter(user=person).only("team_id", "role")
+    roles = {m.team_id: Role(m.role) for m in memberships}
+    is_admin = person.is_superuser or Role.ADMIN in roles.values()
+    return Actor(user=person, is_admin=is_admin, roles=roles)
 
 
 # Visibility

@@ -29,7 +29,6 @@ from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from creditokr.cycles.fiscal import local_today
@@ -49,7 +48,7 @@ from creditokr.okrs.htmx import PageRequest, render_partial_or_page
 from creditokr.okrs.models import KeyResult, Objective
 from creditokr.okrs.progress import format_decimal
 from creditokr.okrs.submissions import SubmissionKind, create_once
-from creditokr.okrs.wording import quoted
+from creditokr.okrs.wording import format_day, quoted
 
 GET_OR_POST = require_http_methods(["GET", "POST"])
 
@@ -392,7 +391,7 @@ def check_in_create(request: PageRequest, pk: int) -> HttpResponse:
 def _checked_in(
     key_result: KeyResult, value: Decimal | None, done: bool | None, as_of: date
 ) -> str:
-    title, day = quoted(key_result.title), date_format(as_of, "j M Y")
+    title, day = quoted(key_result.title), format_day(as_of)
     if value is None:
         reading = "done" if done else "not done yet"
         return f"Checked in on {title}: {reading}, as of {day}."

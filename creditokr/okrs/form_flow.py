@@ -26,18 +26,18 @@ from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.formats import date_format
 from django_htmx.http import HttpResponseClientRedirect
 
 from creditokr.accounts.models import Team, User
 from creditokr.okrs import access, submissions
 from creditokr.okrs.access import Actor
-from creditokr.okrs.forms import person_label
+from creditokr.okrs.fields import person_label
 from creditokr.okrs.htmx import PageRequest, render_partial_or_page, wants_partial
 from creditokr.okrs.models import Initiative, KeyResult, Objective
 from creditokr.okrs.progress import format_decimal
 from creditokr.okrs.services import EditConflict
 from creditokr.okrs.submissions import AlreadySaved, SubmissionKind, SubmissionToken
+from creditokr.okrs.wording import format_day
 
 PAGE = "okrs/forms/page.html"
 ALREADY_SAVED = "That was already saved."
@@ -211,7 +211,7 @@ def _plain(actor: Actor, value: Any) -> str:
     if isinstance(value, Decimal):
         return format_decimal(value)
     if isinstance(value, date):
-        return date_format(value, "j M Y")
+        return format_day(value)
     return str(value)
 
 

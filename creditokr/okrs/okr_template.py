@@ -17,7 +17,6 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils.formats import date_format
 from django.utils.text import slugify
 
 from creditokr.accounts.models import Organisation, Team, User
@@ -33,6 +32,7 @@ from creditokr.okrs.template_format import (
     parse_template,
     template_path,
 )
+from creditokr.okrs.wording import format_day
 
 logger = logging.getLogger(__name__)
 
@@ -264,8 +264,9 @@ class _Planner:
 
         self.result.messages.append(
             f"'{spec.title}' is due by the end of Q{spec.due_quarter} "
-            f"({_day(quarter.end)}), which is outside {self.cycle.name}; it is due "
-            f"at the end of {self.cycle.name} ({_day(self.cycle.end_date)}) instead."
+            f"({format_day(quarter.end)}), which is outside {self.cycle.name}; it "
+            f"is due at the end of {self.cycle.name} "
+            f"({format_day(self.cycle.end_date)}) instead."
         )
         return self.cycle.end_date
 
@@ -277,10 +278,6 @@ def _free_slug(name: str) -> str:
         number += 1
         slug = f"{base}-{number}"
     return slug
-
-
-def _day(day: date) -> str:
-    return date_format(day, "j M Y")
 
 
 def _write(plans: list[_Plan], result: LoadResult) -> None:

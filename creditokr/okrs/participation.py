@@ -22,7 +22,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
 from creditokr.accounts.models import Membership, Role, Team, User
-from creditokr.okrs.access import Actor
+from creditokr.okrs.access import Actor, actor_of
 from creditokr.okrs.models import Initiative, KeyResult, Objective, Visibility
 from creditokr.okrs.wording import quoted
 
@@ -42,18 +42,6 @@ NOTES = {
 }
 
 
-def actor_of(person: User) -> Actor:
-    """The roles of someone being given work, as they stand now.
-
-    `access.actor_for` is for the person signed in: it refuses deactivated
-    people and keeps its answer for the request. Someone else is judged
-    afresh, deactivated or not, on the same Actor rules.
-    """
-    roles = {m.team_id: Role(m.role) for m in Membership.objects.filter(user=person)}
-    is_admin = person.is_superuser or Role.ADMIN in roles.values()
-    return Actor(user=person, is_admin=is_admin, roles=roles)
-
-
 def standing(actor: Actor, team_id: int, visibility: str) -> Standing:
     """What `actor` could do in an objective of this team and visibility."""
     if actor.is_admin:
@@ -69,7 +57,12 @@ def standing(actor: Actor, team_id: int, visibility: str) -> Standing:
 
 def can_take_part(person: User, objective: Objective) -> bool:
     """Whether `person` may own the objective or its work, or be given it."""
-    found = standing(actor_of(person), objective.team_id, objective.visibility)
+    return takes_part(actor_of(person), objective)
+
+
+def takes_part(actor: Actor, objective: Objective) -> bool:
+    """`can_take_part` for someone whose roles are loaded already."""
+    found = standing(actor, objective.team_id, objective.visibility)
     return found == Standing.TAKES_PART
 
 

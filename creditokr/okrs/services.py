@@ -4,34 +4,72 @@ Each operation validates fully before it writes, so bad input changes
 nothing, and edits carry the version the editor started from, so a second
 person saving over a change they have not seen is told instead of silently
 overwriting it.
+
+The rules the operations check live by topic in `objective_checks` and
+`key_result_checks`; this module offers the public ones too, so callers
+need only `services`.
 """
 
 import logging
-import re
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, QuerySet
 from django.utils import timezone
-from django.utils.formats import date_format
 
 from creditokr.accounts.models import Organisation, User
 from creditokr.cycles.fiscal import local_today, parse_time_zone
-from creditokr.okrs import access, participation
+from creditokr.okrs.key_result_checks import (
+    CURRENCY_CODE,
+    apply_target_definition,
+    check_key_result,
+    lacks_baseline,
+    unit_problem,
+)
 from creditokr.okrs.models import (
     OVERRIDABLE_STATUSES,
-    VALUE_DECIMAL_PLACES,
     CheckIn,
     CheckInSource,
     Initiative,
     KeyResult,
     Objective,
-    Unit,
 )
-from creditokr.okrs.progress import Kind, TargetMode, derive_target, format_decimal
+from creditokr.okrs.objective_checks import (
+    check_initiative,
+    check_objective,
+    check_parent,
+)
+from creditokr.okrs.progress import Kind
+from creditokr.okrs.wording import format_day
+
+__all__ = [
+    "CURRENCY_CODE",
+    "EditConflict",
+    "apply_target_definition",
+    "archive_key_result",
+    "archive_objective",
+    "check_initiative",
+    "check_key_result",
+    "check_objective",
+    "check_parent",
+    "create_initiative",
+    "create_key_result",
+    "create_objective",
+    "lacks_baseline",
+    "latest_as_of",
+    "record_check_in",
+    "restore_key_result",
+    "restore_objective",
+    "save_versioned",
+    "set_status_override",
+    "unit_problem",
+    "update_initiative",
+    "update_key_result",
+    "update_objective",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -58,100 +96,6 @@ def save_versioned(instance: Any, expected_version: int) -> None:
 
         instance.version = current.version + 1
         instance.save()
-
-
-# Key result definitions
-
-
-def apply_target_definition(key_result: KeyResult) -> None:
-    """Derive the target from a relative definition and check the numbers.
-
-    Raises ValidationError keyed by field, so forms show it inline.
-    """
-    if key_result.kind == Kind.MILESTONE:
-        key_result.start_value = None
-        key_result.target_value = None
-        key_result.target_mode = TargetMode.ABSOLUTE
-        key_result.target_change = None
-        return
-
-    if key_result.target_mode == TargetMode.ABSOLUTE:
-        key_result.target_change = None
-    else:
-        _derive_relative_target(key_result)
-    if key_result.target_value is None:
-        raise ValidationError({"target_value": "Give a target value."})
-
-    _check_direction(key_result)
-    _check_values_fit_unit(key_result)
-
-
-def _derive_relative_target(key_result: KeyResult) -> None:
-    if key_result.start_value is None:
-        raise ValidationError(
-            {"start_value": "A relative target needs a baseline (start value)."}
-        )
-    if key_result.target_change is None:
-        raise ValidationError(
-            {"target_change": "Say how much the baseline should change, e.g. -15."}
-        )
-    if (
-        key_result.target_mode == TargetMode.PERCENTAGE_POINTS
-        and key_result.unit != Unit.PERCENT
-    ):
-        raise ValidationError(
-            {"target_mode": "Percentage points only apply to a percent unit."}
-        )
-
-    target = derive_target(
-        key_result.start_value,
-        TargetMode(key_result.target_mode),
-        key_result.target_change,
-    )
-    places = Decimal(1).scaleb(-VALUE_DECIMAL_PLACES)
-    key_result.target_value = target.quantize(places, rounding=ROUND_HALF_UP)
-
-
-def _check_direction(key_result: KeyResult) -> None:
-    start, target = key_result.start_value, key_result.target_value
-    if key_result.kind in (Kind.INCREASE, Kind.DECREASE) and start is None:
-        raise ValidationError({"start_value": "Give the starting value (baseline)."})
-    if start is None or target is None:
-        return
-
-    if key_result.kind == Kind.INCREASE and target < start:
-        raise ValidationError(
-            {"target_value": "An increase needs a target above the start value."}
-        )
-    if key_result.kind == Kind.DECREASE and target > start:
-        raise ValidationError(
-            {"target_value": "A decrease needs a target below the start value."}
-        )
-
-
-def _check_values_fit_unit(key_result: KeyResult) -> None:
-    for field in ("start_value", "target_value"):
-        value = getattr(key_result, field)
-        if value is None:
-            continue
-        problem = unit_problem(key_result.unit, value)
-        if problem:
-            raise ValidationError({field: problem})
-
-
-def unit_problem(unit: str, value: Decimal) -> str | None:
-    """Why `value` is impossible in `unit`, or None if it is fine."""
-    if not value.is_finite():
-        return "Enter a finite number."
-    if unit == Unit.PERCENT and not Decimal(0) <= value <= Decimal(100):
-        return f"A percentage must be between 0 and 100, not {format_decimal(value)}."
-    if unit == Unit.DAYS and value < 0:
-        return f"A number of days cannot be negative ({format_decimal(value)})."
-    if unit == Unit.COUNT and (value < 0 or value != value.to_integral_value()):
-        return (
-            f"A count must be a whole number of 0 or more, not {format_decimal(value)}."
-        )
-    return None
 
 
 # Check-ins
@@ -215,10 +159,12 @@ def _validate_check_in(check_in: CheckIn, today: date) -> None:
     if key_result.archived:
         raise ValidationError("This key result is archived; restore it to check in.")
     if check_in.as_of > today:
-        message = f"The as-of date cannot be in the future (today is {_day(today)})."
+        today_is = format_day(today)
+        message = f"The as-of date cannot be in the future (today is {today_is})."
         raise ValidationError({"as_of": message})
     if check_in.as_of < cycle.start_date:
-        message = f"{cycle} starts on {_day(cycle.start_date)}; pick a date from then."
+        starts = format_day(cycle.start_date)
+        message = f"{cycle} starts on {starts}; pick a date from then."
         raise ValidationError({"as_of": message})
 
     if key_result.kind == Kind.MILESTONE:
@@ -228,10 +174,7 @@ def _validate_check_in(check_in: CheckIn, today: date) -> None:
         return
 
     check_in.done = None
-    if key_result.target_value is None or (
-        key_result.start_value is None
-        and key_result.kind in (Kind.INCREASE, Kind.DECREASE)
-    ):
+    if lacks_baseline(key_result):
         raise ValidationError(
             "Set this key result's baseline (start value) first; its target "
             "follows from it. Then check in."
@@ -243,25 +186,35 @@ def _validate_check_in(check_in: CheckIn, today: date) -> None:
         raise ValidationError({"value": problem})
 
 
-def _day(day: date) -> str:
-    return date_format(day, "j M Y")
-
-
 # Objectives
 
 
-def check_parent(objective: Objective, parent: Objective | None) -> None:
-    """Refuse a parent that would put the objective inside itself."""
-    seen: set[int] = set()
-    node = parent
-    while node is not None:
-        if node.pk == objective.pk:
-            message = "An objective cannot be aligned under itself or its children."
-            raise ValidationError({"parent": message})
-        if node.pk in seen:
-            break
-        seen.add(node.pk)
-        node = node.parent
+def create_objective(user: User, objective: Objective) -> Objective:
+    """Add a new objective, checked in full before it is saved."""
+    check_objective(user, objective)
+    objective.save()
+    logger.info("objective %s created by user %s", objective.pk, user.pk)
+    return objective
+
+
+def update_objective(user: User, objective: Objective, expected_version: int) -> None:
+    """Save an edited objective; a move to another cycle or parent too."""
+    check_objective(user, objective)
+    save_versioned(objective, expected_version)
+    logger.info("objective %s edited by user %s", objective.pk, user.pk)
+
+
+def archive_objective(user: User, objective: Objective) -> bool:
+    """Take an objective out of lists and roll-ups, keeping all its history.
+
+    Returns whether it changed: False if it was archived already.
+    """
+    return _set_archived(user, objective, archived=True)
+
+
+def restore_objective(user: User, objective: Objective) -> bool:
+    """Bring an archived objective back; False if it was not archived."""
+    return _set_archived(user, objective, archived=False)
 
 
 def set_status_override(
@@ -281,214 +234,16 @@ def set_status_override(
     save_versioned(objective, expected_version)
 
 
-# Creating and editing objectives
-
-
-def create_objective(user: User, objective: Objective) -> Objective:
-    """Add a new objective, checked in full before it is saved."""
-    check_parent(objective, objective.parent)
-    _check_cycle_open(objective)
-    _check_template_once(user, objective)
-    participation.check_objective_people(objective)
-    objective.full_clean()
-    objective.save()
-    logger.info("objective %s created by user %s", objective.pk, user.pk)
-    return objective
-
-
-def update_objective(user: User, objective: Objective, expected_version: int) -> None:
-    """Save an edited objective; a move to another cycle or parent too."""
-    check_objective(user, objective)
-    save_versioned(objective, expected_version)
-    logger.info("objective %s edited by user %s", objective.pk, user.pk)
-
-
-def check_objective(user: User | None, objective: Objective) -> None:
-    """Every rule an edited objective must meet, wherever it is edited.
-
-    `user` decides which other objectives a message may name; None is the
-    Django admin, whose users administer everything.
-    """
-    check_parent(objective, objective.parent)
-    saved = Objective.objects.filter(pk=objective.pk).values_list("cycle_id", flat=True)
-    if objective.cycle_id != saved.first():
-        _check_cycle_open(objective)
-    _check_template_once(user, objective)
-    _check_due_dates_fit(objective)
-    participation.check_objective_people(objective)
-    objective.full_clean()
-
-
-def _check_cycle_open(objective: Objective) -> None:
-    """Refuse to put an objective into a closed cycle."""
-    if objective.cycle_id is not None and objective.cycle.is_closed:
-        message = (
-            f"{objective.cycle} is closed; pick another cycle. An administrator "
-            "can reopen it on the cycle's page."
-        )
-        raise ValidationError({"cycle": message})
-
-
-def _check_template_once(user: User | None, objective: Objective) -> None:
-    """Explain a clash with the template objective already in the cycle.
-
-    The other objective is named only if `user` may see it.
-    """
-    if not objective.template_key or objective.cycle_id is None:
-        return
-    other = (
-        Objective.objects.filter(
-            cycle_id=objective.cycle_id, template_key=objective.template_key
-        )
-        .exclude(pk=objective.pk)
-        .first()
-    )
-    if other is None:
-        return
-
-    named = f"'{other.title}'" if _sees(user, other) else "an objective you cannot see"
-    raise ValidationError(
-        {
-            "cycle": f"{objective.cycle} already has this template objective: "
-            f"{named}. A cycle holds each template objective once; pick another "
-            "cycle or move that one out first."
-        }
-    )
-
-
-def _sees(user: User | None, objective: Objective) -> bool:
-    if user is None:
-        return True
-    try:
-        actor = access.actor_for(user)
-    except PermissionDenied:
-        return False
-    return access.visible_objectives(actor).filter(pk=objective.pk).exists()
-
-
-def _check_due_dates_fit(objective: Objective) -> None:
-    """Refuse a move that would leave key results due outside the cycle."""
-    if objective.pk is None:
-        return
-    cycle = objective.cycle
-    outside = [
-        f"'{kr.title}' ({_day(kr.due_date)})"
-        for kr in objective.key_results.filter(archived=False).exclude(due_date=None)
-        if kr.due_date and not cycle.contains(kr.due_date)
-    ]
-    if outside:
-        raise ValidationError(
-            {
-                "cycle": f"These key results are due outside {cycle}: "
-                f"{', '.join(outside)}. Change or clear their due dates first "
-                "(an empty due date means the end of the cycle)."
-            }
-        )
-
-
-def archive_objective(user: User, objective: Objective) -> bool:
-    """Take an objective out of lists and roll-ups, keeping all its history.
-
-    Returns whether it changed: False if it was archived already.
-    """
-    changed = _set_archived(objective, archived=True)
-    if changed:
-        logger.info("objective %s archived by user %s", objective.pk, user.pk)
-    return changed
-
-
-def restore_objective(user: User, objective: Objective) -> bool:
-    """Bring an archived objective back; False if it was not archived."""
-    changed = _set_archived(objective, archived=False)
-    if changed:
-        logger.info("objective %s restored by user %s", objective.pk, user.pk)
-    return changed
-
-
-def _set_archived(item: Objective | KeyResult, *, archived: bool) -> bool:
-    """Flip the archived flag once, however many times it is asked for."""
-    changed = (
-        type(item)
-        .objects.filter(pk=item.pk, archived=not archived)
-        .update(archived=archived, version=F("version") + 1, updated_at=timezone.now())
-    )
-    item.refresh_from_db(fields=["archived", "version", "updated_at"])
-    return changed > 0
-
-
-# Creating and editing key results
-
-CURRENCY_CODE = re.compile(r"[A-Z]{3}")
-
-
-def check_key_result(key_result: KeyResult) -> None:
-    """Everything a key result's definition must satisfy, keyed by field.
-
-    Relative targets are derived here from their definition, so changing the
-    baseline of a "15% lower" key result moves its target with it.
-    """
-    participation.check_key_result_owner(key_result)
-    _check_currency(key_result)
-    _check_due_date(key_result)
-    apply_target_definition(key_result)
-    key_result.full_clean()
-
-
-def _check_currency(key_result: KeyResult) -> None:
-    code = key_result.currency_code.strip()
-    if key_result.unit != Unit.CURRENCY:
-        key_result.currency_code = ""
-        return
-    if not code:
-        raise ValidationError(
-            {"currency_code": "Give the currency's code, like GBP or EUR."}
-        )
-    if not CURRENCY_CODE.fullmatch(code):
-        raise ValidationError(
-            {
-                "currency_code": "A currency code is three capital letters, "
-                f"like GBP or EUR, not {code!r}."
-            }
-        )
-    key_result.currency_code = code
-
-
-def _check_due_date(key_result: KeyResult) -> None:
-    due = key_result.due_date
-    cycle = key_result.objective.cycle
-    if due is None:
-        return
-    if due < cycle.start_date:
-        raise ValidationError(
-            {
-                "due_date": f"{cycle} starts on {_day(cycle.start_date)}; "
-                "the due date cannot be before that."
-            }
-        )
-    if due > cycle.end_date:
-        raise ValidationError(
-            {
-                "due_date": f"{cycle} ends on {_day(cycle.end_date)}; pick a "
-                "date up to then, or leave it empty for the cycle end."
-            }
-        )
-
-
-def _check_objective_live(objective: Objective) -> None:
-    if objective.archived:
-        raise ValidationError(
-            f"{objective.title} is archived; restore it before adding to it."
-        )
+# Key results
 
 
 def create_key_result(user: User, key_result: KeyResult) -> KeyResult:
     """Add a key result at the end of its objective's list."""
-    _check_objective_live(key_result.objective)
+    objective = key_result.objective
+    _check_objective_live(objective)
     check_key_result(key_result)
-    last = KeyResult.objects.filter(objective=key_result.objective).aggregate(
-        last=Max("position")
-    )["last"]
-    key_result.position = 0 if last is None else last + 1
+
+    key_result.position = _next_position(KeyResult.objects.filter(objective=objective))
     key_result.save()
     logger.info("key result %s created by user %s", key_result.pk, user.pk)
     return key_result
@@ -505,10 +260,7 @@ def archive_key_result(user: User, key_result: KeyResult) -> bool:
 
     Returns whether it changed: False if it was archived already.
     """
-    changed = _set_archived(key_result, archived=True)
-    if changed:
-        logger.info("key result %s archived by user %s", key_result.pk, user.pk)
-    return changed
+    return _set_archived(user, key_result, archived=True)
 
 
 def restore_key_result(user: User, key_result: KeyResult) -> bool:
@@ -521,35 +273,22 @@ def restore_key_result(user: User, key_result: KeyResult) -> bool:
     due = key_result.due_date
     if key_result.archived and due is not None and not cycle.contains(due):
         raise ValidationError(
-            f"“{key_result.title}” is due {_day(due)}, outside {cycle}. Edit it "
-            "to change or clear its due date, then restore it."
+            f"“{key_result.title}” is due {format_day(due)}, outside {cycle}. "
+            "Edit it to change or clear its due date, then restore it."
         )
-    changed = _set_archived(key_result, archived=False)
-    if changed:
-        logger.info("key result %s restored by user %s", key_result.pk, user.pk)
-    return changed
+
+    return _set_archived(user, key_result, archived=False)
 
 
-# Creating and editing initiatives
-
-
-def check_initiative(initiative: Initiative) -> None:
-    key_result = initiative.key_result
-    if key_result is not None and key_result.objective_id != initiative.objective_id:
-        raise ValidationError(
-            {"key_result": "Pick one of this objective's key results."}
-        )
-    participation.check_initiative_assignee(initiative)
-    initiative.full_clean()
+# Initiatives
 
 
 def create_initiative(user: User, initiative: Initiative) -> Initiative:
-    _check_objective_live(initiative.objective)
+    objective = initiative.objective
+    _check_objective_live(objective)
     check_initiative(initiative)
-    last = Initiative.objects.filter(objective=initiative.objective).aggregate(
-        last=Max("position")
-    )["last"]
-    initiative.position = 0 if last is None else last + 1
+
+    initiative.position = _next_position(Initiative.objects.filter(objective=objective))
     initiative.save()
     logger.info("initiative %s created by user %s", initiative.pk, user.pk)
     return initiative
@@ -561,3 +300,38 @@ def update_initiative(
     check_initiative(initiative)
     save_versioned(initiative, expected_version)
     logger.info("initiative %s edited by user %s", initiative.pk, user.pk)
+
+
+# Shared by the operations
+
+
+def _check_objective_live(objective: Objective) -> None:
+    if objective.archived:
+        raise ValidationError(
+            f"{objective.title} is archived; restore it before adding to it."
+        )
+
+
+def _next_position(siblings: QuerySet[Any]) -> int:
+    """The place after the last of `siblings`, 0 for the first."""
+    last: int | None = siblings.aggregate(last=Max("position"))["last"]
+    return 0 if last is None else last + 1
+
+
+def _set_archived(user: User, item: Objective | KeyResult, *, archived: bool) -> bool:
+    """Flip the archived flag once, however many times it is asked for.
+
+    Returns whether it changed; only a change is logged.
+    """
+    changed = (
+        type(item)
+        .objects.filter(pk=item.pk, archived=not archived)
+        .update(archived=archived, version=F("version") + 1, updated_at=timezone.now())
+    )
+    item.refresh_from_db(fields=["archived", "version", "updated_at"])
+    if not changed:
+        return False
+
+    noun, done = item._meta.verbose_name, "archived" if archived else "restored"
+    logger.info("%s %s %s by user %s", noun, item.pk, done, user.pk)
+    return True

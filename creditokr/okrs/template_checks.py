@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from creditokr.okrs.template_format import TemplateKeyResult
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-CURRENCY_CODE = re.compile(r"[A-Z]{3}")
 MAX_DECIMAL_PLACES = VALUE_DECIMAL_PLACES
 MAX_NUMBER = Decimal(10) ** (VALUE_MAX_DIGITS - VALUE_DECIMAL_PLACES)
 
@@ -256,9 +255,10 @@ class MeasureRules:
         self.check_values_fit_unit(kr)
 
     def check_unit(self, kr: "TemplateKeyResult") -> None:
-        if kr.unit == Unit.CURRENCY and not CURRENCY_CODE.fullmatch(kr.currency_code):
+        code = kr.currency_code
+        if kr.unit == Unit.CURRENCY and not services.CURRENCY_CODE.fullmatch(code):
             self.problem(
-                "currency_code" if kr.currency_code else None,
+                "currency_code" if code else None,
                 "a currency unit needs a currency_code of three capital letters, "
                 "like GBP",
             )
