@@ -1,0 +1,1 @@
+"""Credit KPIs written once in Ibis, run by DuckDB or the source database."""
