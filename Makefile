@@ -29,6 +29,7 @@ run: demo
 	@echo "  CreditOKR is starting on http://$(HOST):$(PORT)/"
 	@$(BIN)/creditokr demo_workspace --sign-in-help
 	@echo
+	@$(BIN)/creditokr worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT; \
 	$(BIN)/uvicorn creditokr.asgi:application --host $(HOST) --port $(PORT) --lifespan off --no-access-log
 
 lint: install
@@ -45,3 +46,6 @@ test: lint typecheck pytest
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache
+
+worker: migrate
+	$(BIN)/creditokr worker

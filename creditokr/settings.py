@@ -32,6 +32,8 @@ LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 try:
     VAR_DIR = env_var_dir("CREDITOKR_VAR_DIR", BASE_DIR.parent / "var")
     SECRET_KEY = env_secret_key("SECRET_KEY", VAR_DIR / "secret_key")
+    CREDENTIALS_KEY = env_secret_key("CREDENTIALS_KEY", VAR_DIR / "credentials_key")
+    CREDIT_DATA_DIR = env_var_dir("CREDIT_DATA_DIR", VAR_DIR / "credit-data")
     DEBUG = env_bool("DEBUG", False)
     ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
     TIME_ZONE = env_time_zone("TIME_ZONE", "UTC")
@@ -65,6 +67,7 @@ INSTALLED_APPS = [
     "creditokr.accounts",
     "creditokr.cycles",
     "creditokr.okrs",
+    "creditokr.creditdata",
 ]
 
 MIDDLEWARE = [

@@ -25,4 +25,5 @@ urlpatterns = [
     path("", include("creditokr.okrs.urls")),
     path("", include("creditokr.okrs.edit_urls")),
     path("cycles/", include("creditokr.cycles.urls")),
+    path("data/", include("creditokr.creditdata.urls")),
 ]

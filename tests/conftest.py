@@ -21,6 +21,12 @@ TODAY = date(2026, 11, 15)
 
 
 @pytest.fixture(autouse=True)
+def _private_credit_data(settings, tmp_path):
+    """Imported credit data goes to the test's own folder, never var/."""
+    settings.CREDIT_DATA_DIR = tmp_path / "credit-data"
+
+
+@pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {

@@ -10,15 +10,19 @@ no page they can open.
 A guard test fails when a URL is added without a row here.
 """
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 import time_machine
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from creditokr.accounts.models import Role
+from creditokr.creditdata.models import DataSource, KeyResultFeed
+from creditokr.creditdata.services import upload_folder
 from creditokr.okrs.models import Initiative, Visibility
 from creditokr.okrs.services import record_check_in
 from tests.conftest import make_key_result, make_objective, make_user
@@ -84,10 +88,24 @@ MATRIX: dict[str, Route] = {
     ),
     "cadence_edit": route("GET", "cadence", PLANNERS),
     "cycle_start_from_template": route("GET", "cycle", PLANNERS),
+    # Credit data: a source belongs to Credit Risk, whose members (any role)
+    # see it and whose managers change it; an outsider gets 404.
+    "data_sources": route("GET", "", EVERYONE),
+    "data_source_create": route("GET", "", PLANNERS),
+    "data_source_detail": route("GET", "source", TEAM),
+    "data_source_edit": route("GET", "source", PLANNERS),
+    "data_upload": route("GET", "source", PLANNERS),
+    "data_upload_map": route("GET", "upload", PLANNERS),
+    "data_kpi": route("GET", "source", TEAM),
+    "data_feed": route("GET", "key_result", OKR_EDITORS),
+    "data_feed_stop": route("POST", "key_result", OKR_EDITORS, success=ACTION),
+    "data_feed_refresh": route("POST", "key_result", OKR_EDITORS, success=ACTION),
 }
 # Sign-in and sign-out are open to anyone by design.
 OPEN = {"login", "logout"}
 OBJECT_TARGETS = {"objective", "key_result", "initiative"}
+SOURCE_TARGETS = {"source", "upload"}  # hidden from people outside the team
+UPLOAD_TOKEN = "0123456789abcdef" * 2
 
 
 def all_url_names() -> set[str]:
@@ -110,11 +128,14 @@ def test_every_url_has_a_row_in_the_matrix():
 
 
 @pytest.fixture
-def world(people, teams, quarter):
+def world(people, teams, quarter, settings, tmp_path):
     """One objective of each visibility, each with a key result, a check-in
-    and an initiative, all owned by (or assigned to) the member persona."""
+    and an initiative, all owned by (or assigned to) the member persona;
+    a data source of Credit Risk with an upload waiting to be mapped, and
+    a feed on each key result."""
     people["colleague"] = make_user("colleague", teams["credit_risk"], Role.MEMBER)
     member = people["member"]
+    source = credit_data_source(people, teams, settings, tmp_path)
     objects = {}
     for visibility in Visibility:
         objective = make_objective(
@@ -137,20 +158,54 @@ def world(people, teams, quarter):
             title=f"Initiative seen by {visibility.label}",
             assignee=member,
         )
+        KeyResultFeed.objects.create(
+            key_result=key_result,
+            source=source,
+            kpi="delinquency_rate",
+            created_by=people["manager"],
+        )
         objects[visibility] = {
             "objective": objective,
             "key_result": key_result,
             "initiative": initiative,
             "cycle": quarter,
             "cadence": quarter.cadence_events.first(),
+            "source": source,
+            "upload": source,
         }
     return objects
+
+
+def credit_data_source(people, teams, settings, tmp_path) -> DataSource:
+    """A file source with an upload waiting under UPLOAD_TOKEN."""
+    settings.CREDIT_DATA_DIR = tmp_path / "credit-data"
+    source = DataSource.objects.create(
+        name="Card tape",
+        team=teams["credit_risk"],
+        dataset="account_snapshots",
+        created_by=people["manager"],
+    )
+    folder = upload_folder()
+    (folder / UPLOAD_TOKEN).write_text("account,as_of\nA1,2026-10-31\n")
+    note = {"source": source.pk, "file_name": "tape.csv"}
+    (folder / f"{UPLOAD_TOKEN}.json").write_text(json.dumps(note))
+    return source
+
+
+def url_args(row: Route, target: Any) -> list[Any]:
+    if not row.target:
+        return []
+    if row.target == "upload":
+        return [target.pk, UPLOAD_TOKEN]
+    return [target.pk]
 
 
 def expected_status(name: str, persona: str, visibility: Visibility) -> int:
     row = MATRIX[name]
     hidden = visibility == Visibility.TEAM and persona not in TEAM
     if hidden and row.target in OBJECT_TARGETS:
+        return 404
+    if row.target in SOURCE_TARGETS and persona not in TEAM:
         return 404
     return row.success if persona in row.allowed else 403
 
@@ -168,7 +223,7 @@ CASES = [
 @pytest.mark.parametrize(("name", "persona", "visibility"), CASES)
 def test_access_matrix(client, people, world, name, persona, visibility):
     row = MATRIX[name]
-    args = [world[visibility][row.target].pk] if row.target else []
+    args = url_args(row, world[visibility].get(row.target))
     headers = {"HX-Request": "true"} if row.htmx else {}
     client.force_login(people[persona])
 
@@ -182,7 +237,7 @@ def test_access_matrix(client, people, world, name, persona, visibility):
 @pytest.mark.parametrize("name", sorted(MATRIX))
 def test_signed_out_visitors_are_sent_to_sign_in(client, world, name):
     row = MATRIX[name]
-    args = [world[Visibility.ORGANISATION][row.target].pk] if row.target else []
+    args = url_args(row, world[Visibility.ORGANISATION].get(row.target))
 
     send = client.post if row.method == "POST" else client.get
     response = send(reverse(name, args=args))
@@ -253,7 +308,8 @@ def test_a_hidden_parent_is_not_named_under_its_visible_child(
 @pytest.mark.parametrize("name", sorted(n for n, r in MATRIX.items() if r.target))
 def test_an_id_the_database_cannot_hold_is_not_found(client, people, name, pk):
     row = MATRIX[name]
-    path = reverse(name, args=[1]).replace("/1/", f"/{pk}/", 1)
+    sample = [1, UPLOAD_TOKEN] if row.target == "upload" else [1]
+    path = reverse(name, args=sample).replace("/1/", f"/{pk}/", 1)
     client.force_login(people["admin"])
 
     send = client.post if row.method == "POST" else client.get

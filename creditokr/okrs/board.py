@@ -95,7 +95,7 @@ def key_results_with_latest() -> QuerySet[KeyResult]:
     )
     return (
         KeyResult.objects.filter(archived=False)
-        .select_related("owner")
+        .select_related("owner", "feed__source")
         .annotate(latest_check_in_id=Subquery(latest.values("pk")[:1]))
     )
 

@@ -365,6 +365,9 @@ def check_in_create(request: PageRequest, pk: int) -> HttpResponse:
 
     def save() -> HttpResponse:
         data = form.cleaned_data
+        reading = form.data_reading
+        if reading is not None:
+            data["as_of"], data["value"] = reading.as_of, reading.value
         check_in = create_once(
             form.token,
             SubmissionKind.CHECK_IN,

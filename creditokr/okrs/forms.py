@@ -352,7 +352,18 @@ class CheckInForm(forms.ModelForm[CheckIn]):
         self.instance.key_result = key_result
         self.fields["as_of"].initial = today
         self.baseline_missing = services.lacks_baseline(key_result)
-        if key_result.kind == Kind.MILESTONE or self.baseline_missing:
+        self.data_fed = key_result.kind != Kind.MILESTONE and services.is_data_fed(
+            key_result
+        )
+        self.data_reading = (
+            services.latest_data_reading(key_result) if self.data_fed else None
+        )
+        if self.data_fed:
+            # The value and its date come from the data; people add their
+            # view of it.
+            del self.fields["as_of"]
+            self.baseline_missing = False
+        if key_result.kind == Kind.MILESTONE or self.baseline_missing or self.data_fed:
             del self.fields["value"]
         if key_result.kind != Kind.MILESTONE:
             del self.fields["done"]

@@ -218,6 +218,7 @@ class Confidence(models.TextChoices):
 
 class CheckInSource(models.TextChoices):
     MANUAL = "manual", "Manual"
+    DATA = "data", "From data"
 
 
 class CheckIn(models.Model):

@@ -127,6 +127,8 @@ def record_check_in(
     )
 
     _validate_check_in(check_in, today)
+    if source == CheckInSource.MANUAL:
+        _check_not_overriding_data(check_in)
     check_in.full_clean(exclude=["key_result", "author"])
     check_in.save()
     logger.info(
@@ -136,6 +138,40 @@ def record_check_in(
         user.pk,
     )
     return check_in
+
+
+def latest_data_reading(key_result: KeyResult) -> CheckIn | None:
+    """The newest value a data feed wrote, for a key result fed by data."""
+    return (
+        CheckIn.objects.filter(key_result=key_result, source=CheckInSource.DATA)
+        .order_by("-as_of", "-created_at", "-pk")
+        .first()
+    )
+
+
+def is_data_fed(key_result: KeyResult) -> bool:
+    """Whether a credit-data feed computes this key result's value."""
+    return KeyResult.objects.filter(pk=key_result.pk, feed__isnull=False).exists()
+
+
+def _check_not_overriding_data(check_in: CheckIn) -> None:
+    """A data-fed value is not typed over by hand: a person's check-in on
+    such a key result repeats the latest value from data, with their note
+    and confidence."""
+    key_result = check_in.key_result
+    if key_result.kind == Kind.MILESTONE or not is_data_fed(key_result):
+        return
+    latest = latest_data_reading(key_result)
+    if latest is None:
+        raise ValidationError(
+            "This key result's value comes from data, and none has arrived "
+            "yet; refresh its feed first."
+        )
+    if check_in.value != latest.value or check_in.as_of != latest.as_of:
+        raise ValidationError(
+            "This key result's value comes from data and cannot be typed in; "
+            "add a note or a confidence instead."
+        )
 
 
 def latest_as_of(user: User) -> date:

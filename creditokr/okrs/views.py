@@ -357,6 +357,7 @@ class KeyResultRow:
     edit_url: str = ""
     archive_url: str = ""
     check_in_url: str = ""
+    feed_url: str = ""
 
 
 @dataclass
@@ -407,6 +408,8 @@ def _key_result_rows(
         if can_edit_key_result(actor, key_result):
             row.edit_url = optional_url("key_result_edit", key_result.pk)
             row.archive_url = optional_url("key_result_archive", key_result.pk)
+            if key_result.kind != "milestone":
+                row.feed_url = optional_url("data_feed", key_result.pk)
         if can_check_in(actor, key_result):
             row.check_in_url = optional_url("check_in_create", key_result.pk)
         rows.append(row)
@@ -420,10 +423,12 @@ def _histories(
     by_id = {key_result.pk: key_result for key_result in key_results}
     check_ins = visible_check_ins(actor).filter(key_result__in=list(by_id))
     histories: dict[int, list[CheckInRow]] = defaultdict(list)
-    for check_in in check_ins.select_related("author"):
+    for check_in in check_ins.select_related("author", "reading__data_import"):
         check_in.key_result = by_id[check_in.key_result_id]
         recorded_on = local_today(organisation.zone, check_in.created_at)
-        row = CheckInRow(check_in, back_dated=check_in.as_of < recorded_on)
+        # A value from data describes a period that has ended: not back-dated.
+        back_dated = check_in.as_of < recorded_on and check_in.source == "manual"
+        row = CheckInRow(check_in, back_dated=back_dated)
         histories[check_in.key_result_id].append(row)
     return histories
 
