@@ -144,7 +144,12 @@ def test_the_template_is_loaded_into_the_fiscal_year_with_baselines():
     year = Cycle.objects.get(kind="year")
     from_template = Objective.objects.filter(cycle=year).exclude(template_key="")
     assert set(from_template.values_list("title", flat=True)) == TEMPLATE_TITLES
-    assert KeyResult.objects.filter(objective__in=from_template).count() == 11
+    # The template's 11, and the DSO key result the demo's invoices feed.
+    assert KeyResult.objects.filter(objective__in=from_template).count() == 12
+    extra = KeyResult.objects.filter(objective__in=from_template, template_key="")
+    assert [kr.title for kr in extra] == [
+        "Keep days sales outstanding at or below 40 days"
+    ]
     assert set(from_template.values_list("owner__username", flat=True)) == {
         "credit.manager"
     }
@@ -155,9 +160,8 @@ def test_the_template_is_loaded_into_the_fiscal_year_with_baselines():
     )
     assert owners["delinquency-rate"] == "credit.analyst"
     assert owners["recovery-rate"] == "collector"
-    delinquency = KeyResult.objects.get(template_key="delinquency-rate")
-    assert delinquency.start_value == Decimal("6.8")
-    assert delinquency.target_value == Decimal("5.78")
+    # The delinquency baseline comes from the demo's card data
+    # (tests/creditdata/test_demo_data.py); the recovery rate's is given.
     recovery = KeyResult.objects.get(template_key="recovery-rate")
     assert recovery.start_value == Decimal(22)
     assert recovery.target_value == Decimal("24.2")
@@ -189,7 +193,9 @@ def test_the_dashboard_shows_a_variety_of_statuses():
 
     statuses = {card.objective.title: card.status for card in cards}
     assert statuses == {
-        "Reduce Credit Delinquency Rate by 15% by Q4": Status.ON_TRACK,
+        # Fed by real card data, whose 30+ rate rose from 10.7% to 23.8%:
+        # a move away from the target is no progress at all.
+        "Reduce Credit Delinquency Rate by 15% by Q4": Status.OFF_TRACK,
         "Improve Credit Approval Process Efficiency": Status.IN_PROGRESS,
         "Enhance Debt Recovery Rate by 10%": Status.AT_RISK,
         "Refresh the collections call scripts": Status.COMPLETE,

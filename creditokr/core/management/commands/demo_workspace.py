@@ -22,6 +22,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from creditokr.accounts.models import Membership, Organisation, Role, Team, User
+from creditokr.creditdata.demo import add_demo_data
 from creditokr.cycles.fiscal import local_today
 from creditokr.cycles.models import Cycle
 from creditokr.cycles.services import ensure_cycle
@@ -287,6 +288,9 @@ def create_demo() -> Cycle:
     key_results = _share_out_key_results(year, teams, people)
     _add_initiatives(key_results, people, today)
     _add_check_ins(key_results, year, today)
+    add_demo_data(
+        year, teams["Credit Risk"], people["credit.manager"], key_results, today
+    )
     _add_team_only_objective(year, teams["Collections"], people, today)
     logger.info("demo workspace created in cycle %s", year.pk)
     return year
@@ -425,11 +429,8 @@ class _History:
 def _add_check_ins(key_results: dict[str, KeyResult], year: Cycle, today: date) -> None:
     history = _History(key_results, year, today)
     # On pace, a little ahead: the delinquency rate and approval times.
-    history.record(
-        "delinquency-rate",
-        history.on_pace("delinquency-rate", "0.03"),
-        note="From the month-end loan tape, 30+ days past due, count basis.",
-    )
+    # The delinquency rate comes from the card statements in the demo's
+    # credit data (creditokr.creditdata.demo), not from typed-in values.
     history.record(
         "faster-credit-approval",
         history.on_pace("faster-credit-approval", "0.05", "0.1"),
