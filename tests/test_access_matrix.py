@@ -94,6 +94,9 @@ MATRIX: dict[str, Route] = {
     "data_source_create": route("GET", "", PLANNERS),
     "data_source_detail": route("GET", "source", TEAM),
     "data_source_edit": route("GET", "source", PLANNERS),
+    # The source above is a file source: its columns are mapped with each
+    # upload, so the SQL mapping screen sends managers there.
+    "data_source_mapping": route("GET", "source", PLANNERS, success=ACTION),
     "data_upload": route("GET", "source", PLANNERS),
     "data_upload_map": route("GET", "upload", PLANNERS),
     "data_kpi": route("GET", "source", TEAM),

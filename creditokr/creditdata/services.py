@@ -15,7 +15,7 @@ import shutil
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -23,6 +23,7 @@ from typing import Any, Literal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from creditokr.accounts.models import Organisation, User
@@ -50,7 +51,10 @@ from creditokr.okrs.progress import Kind
 
 logger = logging.getLogger(__name__)
 
-FOUR_PLACES = Decimal("0.0001")
+# Values from data are kept to two decimal places (10.73%, 27.26 days), as
+# credit reports show them; the exact numerator and denominator stay in
+# the reading's provenance.
+TWO_PLACES = Decimal("0.01")
 # The dates that say how recent a delivery is, per canonical dataset.
 AS_OF_FIELDS: dict[str, tuple[str, ...]] = {
     "receivables": ("invoice_date", "settled_date"),
@@ -211,7 +215,13 @@ def check_sql_source(source: DataSource) -> list[RefreshOutcome]:
 
 
 def refresh_due(now: datetime | None = None) -> list[RefreshOutcome]:
-    """The scheduled pass: SQL sources whose look-again time has come."""
+    """The scheduled pass.
+
+    SQL sources whose look-again time has come are read for new data (and
+    their feeds refreshed when there is some). Every other feed is
+    recomputed once a day too, so a period that has just ended is reported
+    without waiting for the next delivery.
+    """
     now = now or timezone.now()
     outcomes: list[RefreshOutcome] = []
     for source in DataSource.objects.filter(kind=SourceKind.SQL):
@@ -220,6 +230,12 @@ def refresh_due(now: datetime | None = None) -> list[RefreshOutcome]:
         if checked is not None and (now - checked).total_seconds() < hours * 3600:
             continue
         outcomes.extend(check_sql_source(source))
+    refreshed = {outcome.feed.pk for outcome in outcomes}
+    day_ago = now - timedelta(days=1)
+    stale_feeds = KeyResultFeed.objects.exclude(pk__in=refreshed).filter(
+        Q(last_refreshed_at__isnull=True) | Q(last_refreshed_at__lt=day_ago)
+    )
+    outcomes.extend(refresh_feed(feed) for feed in stale_feeds)
     return outcomes
 
 
@@ -443,8 +459,8 @@ def jsonable(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def to_value(point_value: float) -> Decimal:
-    """A computed float as a stored value: 4 decimal places, half-even."""
-    return Decimal(repr(point_value)).quantize(FOUR_PLACES, rounding=ROUND_HALF_EVEN)
+    """A computed float as a stored value: 2 decimal places, half-even."""
+    return Decimal(repr(point_value)).quantize(TWO_PLACES, rounding=ROUND_HALF_EVEN)
 
 
 def _set_baseline(

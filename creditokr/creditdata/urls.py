@@ -2,13 +2,20 @@
 
 from django.urls import path
 
-from creditokr.creditdata.views import explorer, feeds, sources, uploads
+from creditokr.creditdata.views import (
+    explorer,
+    feeds,
+    sources,
+    sql_mapping,
+    uploads,
+)
 
 urlpatterns = [
     path("", sources.source_list, name="data_sources"),
     path("new/", sources.source_create, name="data_source_create"),
     path("<id:pk>/", sources.source_detail, name="data_source_detail"),
     path("<id:pk>/edit/", sources.source_edit, name="data_source_edit"),
+    path("<id:pk>/mapping/", sql_mapping.sql_mapping, name="data_source_mapping"),
     path("<id:pk>/upload/", uploads.upload, name="data_upload"),
     path(
         "<id:pk>/upload/<slug:token>/map/",

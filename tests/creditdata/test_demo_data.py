@@ -39,8 +39,8 @@ def demo():
         yield
 
 
-def four_places(value: Decimal) -> Decimal:
-    return value.quantize(Decimal("0.0001"), rounding=ROUND_HALF_EVEN)
+def two_places(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
 
 
 def card_rates_by_hand() -> dict[date, Decimal]:
@@ -50,7 +50,7 @@ def card_rates_by_hand() -> dict[date, Decimal]:
         rows = list(csv.DictReader(handle))
     months = month_ends_before(date(2026, 12, 4), 6)
     return {
-        month: four_places(
+        month: two_places(
             Decimal(sum(int(row[column]) >= 1 for row in rows) * 100) / len(rows)
         )
         for month, column in zip(months, STATUS_COLUMNS, strict=True)
@@ -85,7 +85,7 @@ def test_the_delinquency_key_result_is_fed_by_the_card_data():
     # first month of data, June, and the target is 15% below it.
     june = expected[date(2026, 6, 30)]
     assert key_result.start_value == june
-    assert key_result.target_value == four_places(june * Decimal("0.85"))
+    assert key_result.target_value == june * Decimal("0.85")
     baseline = FeedReading.objects.get(key_result=key_result, is_baseline=True)
     assert "no data before the cycle start" in baseline.detail["baseline_from"]
 
@@ -123,7 +123,7 @@ def quarterly_dso_by_hand(rows: list[dict[str, str]], months: list[date]) -> Dec
         ),
         Decimal(0),
     )
-    return four_places(ar * 30 / sales)
+    return two_places(ar * 30 / sales)
 
 
 @pytest.mark.usefixtures("demo")

@@ -262,3 +262,17 @@ def test_a_feed_without_data_says_so(frozen, fed_key_result):
     fed_key_result.feed.refresh_from_db()
     assert "upload a file first" in fed_key_result.feed.last_error
     assert not CheckIn.objects.exists()
+
+
+def test_the_scheduled_pass_refreshes_feeds_not_refreshed_for_a_day(
+    tmp_path, tape_source, fed_key_result, people
+):
+    with time_machine.travel(NOW, tick=False):
+        deliver(tape_source, tmp_path, FIRST_TAPE, people["manager"])
+        assert services.refresh_due() == []  # refreshed on delivery
+
+    with time_machine.travel(datetime(2026, 11, 16, 13, tzinfo=UTC), tick=False):
+        [outcome] = services.refresh_due()
+
+    assert outcome.feed == fed_key_result.feed
+    assert (outcome.written, outcome.unchanged, outcome.error) == (0, 2, "")

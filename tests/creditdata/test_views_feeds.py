@@ -2,8 +2,9 @@
 
 The tape has September and October 2026 month ends around FY2027 Q3
 (1 Oct - 31 Dec 2026). 30+ days past due among open accounts, by hand:
-September 1 of 3 (A2) = 33.3333 %, the baseline (the last period before
-the cycle); October 2 of 3 (A1, A3) = 66.6667 %, one data check-in.
+September 1 of 3 (A2) = 33.33 % (kept to two places), the baseline (the
+last period before the cycle); October 2 of 3 (A1, A3) = 66.67 %, one data
+check-in.
 """
 
 from datetime import UTC, datetime
@@ -75,10 +76,10 @@ def test_saving_a_feed_writes_the_data_check_ins(
     )
     assert feed.settings["threshold"] == 30
     [check_in] = data_check_ins(public_key_result)
-    assert check_in.value == Decimal("66.6667")
+    assert check_in.value == Decimal("66.67")
     assert check_in.as_of.isoformat() == "2026-10-31"
     public_key_result.refresh_from_db()
-    assert public_key_result.start_value == Decimal("33.3333")
+    assert public_key_result.start_value == Decimal("33.33")
     assert FeedReading.objects.filter(key_result=public_key_result).count() == 2
     page = client.get(response["Location"])
     assert "1 new check-in" in page.text

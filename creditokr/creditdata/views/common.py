@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 from django.urls import reverse
+from django.views.decorators.http import require_http_methods
 
 from creditokr.creditdata import access
 from creditokr.creditdata.engine.kpis import KPIS
 from creditokr.creditdata.engine.kpis.base import KPI
-from creditokr.creditdata.models import DataSource, KeyResultFeed
+from creditokr.creditdata.models import DataSource, KeyResultFeed, SourceKind
+from creditokr.creditdata.services import RefreshOutcome
 from creditokr.okrs import access as okr_access
 from creditokr.okrs.access import Actor
 from creditokr.okrs.htmx import PageRequest
 from creditokr.okrs.wording import format_day
+
+GET_OR_POST = require_http_methods(["GET", "POST"])
 
 
 def actor_of(request: PageRequest) -> Actor:
@@ -55,3 +59,25 @@ def stale_note(source: DataSource) -> str:
     return (
         f"No new data since {since}; expected every {source.expected_every_days} days."
     )
+
+
+def sql_reads(source: DataSource) -> str:
+    """What a SQL source reads, in words; empty for a file source."""
+    if source.kind != SourceKind.SQL:
+        return ""
+    if source.sql_table:
+        return f"table {source.sql_table}"
+    return "a query"
+
+
+def refresh_summary(refreshed: list[RefreshOutcome]) -> str:
+    """What refreshing the key results fed by a source did, in a sentence."""
+    written = sum(r.written for r in refreshed)
+    failed = [r for r in refreshed if r.error]
+    text = (
+        f"{len(refreshed)} key result{'s' if len(refreshed) != 1 else ''} "
+        f"refreshed: {written} new check-in{'s' if written != 1 else ''}."
+    )
+    if failed:
+        text += f" {len(failed)} could not be computed; see their sources."
+    return text

@@ -13,9 +13,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping as AnyMapping
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from dataclasses import fields as dataclass_fields
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
+
+from django.http import QueryDict
 
 from creditokr.creditdata.canonical import DATASETS, Field, FieldType
 from creditokr.creditdata.ingest.errors import MappingError
@@ -26,12 +29,27 @@ from creditokr.creditdata.ingest.mapping import (
     FieldMapping,
     Mapping,
     WidePeriod,
+    check_mapping,
 )
 from creditokr.creditdata.ingest.parsing import human_date_format
-from creditokr.creditdata.ingest.readers import DATE_FORMATS, Sniffed
+from creditokr.creditdata.ingest.readers import DATE_FORMATS
 from creditokr.creditdata.models import DataSource
 
 State = dict[str, str]
+
+
+class Columns(Protocol):
+    """What the screen knows of the table being mapped: a sniffed file or
+    a SQL source."""
+
+    @property
+    def columns(self) -> Sequence[str]: ...
+
+    # Formats that read every value of a text column; empty when the
+    # table's own types say what a column holds.
+    @property
+    def date_formats(self) -> AnyMapping[str, tuple[str, ...]]: ...
+
 
 # Fields that change from one period to the next in a wide table.
 PER_PERIOD: dict[str, tuple[str, ...]] = {
@@ -39,10 +57,24 @@ PER_PERIOD: dict[str, tuple[str, ...]] = {
 }
 WIDE_ENTITY = {"account_snapshots": "account"}
 NEW_WIDE_LINES = 1
+TEXT = "text"
+# The refused rows a mapping screen lists; the rest are counted.
+ERRORS_SHOWN = 200
+THOUSANDS_CHOICES = [
+    ("", "none"),
+    (",", ", (comma)"),
+    (".", ". (point)"),
+    (" ", "space"),
+    ("'", "' (apostrophe)"),
+]
 
 
 def key(name: str, part: str) -> str:
     return f"f-{name}-{part}"
+
+
+# The inputs of one canonical field in the form, one per setting.
+PARTS = tuple(f.name for f in dataclass_fields(FieldMapping))
 
 
 def wide_key(index: int, part: str) -> str:
@@ -52,10 +84,10 @@ def wide_key(index: int, part: str) -> str:
 # From a saved mapping or the file's header to form values
 
 
-def initial_state(dataset: str, sniffed: Sniffed, saved: AnyMapping[str, Any]) -> State:
+def initial_state(dataset: str, table: Columns, saved: AnyMapping[str, Any]) -> State:
     """Form values for a first visit: the saved mapping where its columns
-    are in the new file, else columns whose names match the field."""
-    columns = sniffed.columns
+    are in the table, else columns whose names match the field."""
+    columns = table.columns
     state: State = {}
     mapping = _saved_mapping(dataset, saved)
     kept = mapping.fields if mapping else {}
@@ -66,7 +98,7 @@ def initial_state(dataset: str, sniffed: Sniffed, saved: AnyMapping[str, Any]) -
             continue
         column = match_column(spec_field, columns)
         state |= field_state(spec_field.name, FieldMapping(column=column))
-        formats = sniffed.date_formats.get(column or "", ())
+        formats = table.date_formats.get(column or "", ())
         if len(formats) == 1:
             state[key(spec_field.name, "date_format")] = formats[0]
     if mapping and mapping.wide and _wide_columns_present(mapping, columns):
@@ -235,6 +267,26 @@ def _read_wide(
     return tuple(periods), errors
 
 
+def with_extra_line(state: QueryDict) -> QueryDict:
+    """The submitted values with one more line in the wide layout."""
+    extended = state.copy()
+    extended["wide_lines"] = str(line_count(state) + 1)
+    extended["wide"] = "on"
+    return extended
+
+
+def mapping_problems(
+    read: ReadMapping,
+    columns: Sequence[str],
+    column_types: dict[str, str] | None = None,
+) -> dict[str, list[str]]:
+    """What is wrong with the mapping, by canonical field ("" for others)."""
+    problems = {name: list(found) for name, found in read.problems.items()}
+    for problem in check_mapping(read.mapping, columns, typed_columns=column_types):
+        problems.setdefault(problem.field or "", []).append(problem.message)
+    return problems
+
+
 def line_count(data: AnyMapping[str, Any]) -> int:
     try:
         count = int(str(data.get("wide_lines", "0")))
@@ -254,6 +306,9 @@ class FieldRow:
     detected: tuple[str, ...]
     per_period: bool
     errors: list[str]
+    # How the database stores the chosen column (SQL sources): "date",
+    # "number", ..., or "text".
+    stored_as: str = ""
 
     @property
     def is_date(self) -> bool:
@@ -279,14 +334,16 @@ class FieldRow:
     def ambiguous(self) -> bool:
         return len(self.detected) > 1
 
-    def name(self, part: str) -> str:
-        return key(self.spec.name, part)
+    @property
+    def names(self) -> dict[str, str]:
+        """The form's input names for this field, by part."""
+        return {part: key(self.spec.name, part) for part in PARTS}
 
 
 def field_rows(
     dataset: str,
     state: AnyMapping[str, Any],
-    sniffed: Sniffed,
+    table: Columns,
     problems: AnyMapping[str, Sequence[str]],
 ) -> list[FieldRow]:
     wide = bool(state.get("wide"))
@@ -296,21 +353,8 @@ def field_rows(
         if wide and spec_field.name == PERIOD_FIELD:
             continue
         name = spec_field.name
-        values = {
-            part: str(state.get(key(name, part), ""))
-            for part in (
-                "column",
-                "constant",
-                "date_format",
-                "decimal_separator",
-                "thousands_separator",
-                "true_values",
-                "false_values",
-                "value_map",
-                "transform",
-            )
-        }
-        detected = sniffed.date_formats.get(values["column"], ())
+        values = {part: str(state.get(key(name, part), "")) for part in PARTS}
+        detected = table.date_formats.get(values["column"], ())
         rows.append(
             FieldRow(
                 spec=spec_field,
@@ -352,6 +396,37 @@ def wide_lines(dataset: str, state: AnyMapping[str, Any]) -> list[WideLine]:
         )
         for index in range(count)
     ]
+
+
+def mapping_layout(
+    dataset: str,
+    state: AnyMapping[str, Any],
+    table: Columns,
+    problems: AnyMapping[str, Sequence[str]],
+    column_types: AnyMapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """What the template's mapping table and wide layout need: the column
+    choices carry their stored types when `column_types` is given."""
+
+    def note(column: str) -> str:
+        if column_types is None or not column:
+            return ""
+        return column_types.get(column, TEXT)
+
+    header = [(column, note(column)) for column in table.columns]
+    rows = [
+        replace(row, stored_as=note(row.values["column"]))
+        for row in field_rows(dataset, state, table, problems)
+    ]
+    return {
+        "rows": rows,
+        "header": header,
+        "column_choices": [(c, f"{c} ({n})" if n else c) for c, n in header],
+        "wide_supported": dataset in PER_PERIOD,
+        "wide": bool(state.get("wide")),
+        "wide_lines": wide_lines(dataset, state),
+        "thousands_choices": THOUSANDS_CHOICES,
+    }
 
 
 # The summary on a source's page

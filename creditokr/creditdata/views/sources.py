@@ -11,15 +11,17 @@ from django.contrib import messages
 from django.db.models import Count, Prefetch
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET
 
 from creditokr.creditdata import access
 from creditokr.creditdata.forms import SourceForm
 from creditokr.creditdata.models import DataImport, DataSource, SourceKind
 from creditokr.creditdata.views.common import (
+    GET_OR_POST,
     actor_of,
     managed_source,
     source_url,
+    sql_reads,
     stale_note,
     visible_feeds,
 )
@@ -29,7 +31,6 @@ from creditokr.okrs.htmx import PageRequest
 from creditokr.okrs.wording import quoted
 
 logger = logging.getLogger(__name__)
-GET_OR_POST = require_http_methods(["GET", "POST"])
 PREVIOUS_IMPORTS_SHOWN = 20
 
 
@@ -78,6 +79,8 @@ def source_create(request: PageRequest) -> HttpResponse:
         source = form.save()
         logger.info("source %s created by user %s", source.pk, actor.user.pk)
         messages.success(request, _created_message(source))
+        if source.kind == SourceKind.SQL:
+            return redirect("data_source_mapping", source.pk)
         return redirect(source_url(source))
     return _form_page(request, form, "Add a source", "Create source", status(form))
 
@@ -146,14 +149,7 @@ def source_detail(request: PageRequest, pk: int) -> HttpResponse:
         "can_upload": can_manage and source.kind == SourceKind.FILE,
         "has_data": current is not None
         or (source.kind == SourceKind.SQL and bool(source.mapping)),
-        "sql_reads": _sql_reads(source),
+        "sql_reads": sql_reads(source),
+        "can_map": can_manage and source.kind == SourceKind.SQL,
     }
     return render(request, "creditdata/source_detail.html", context)
-
-
-def _sql_reads(source: DataSource) -> str:
-    if source.kind != SourceKind.SQL:
-        return ""
-    if source.sql_table:
-        return f"table {source.sql_table}"
-    return "a query"

@@ -15,41 +15,36 @@ from http import HTTPStatus
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse, QueryDict
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods
 
 from creditokr.creditdata import services
 from creditokr.creditdata.forms import FormatForm, UploadForm, format_initial
 from creditokr.creditdata.ingest import importer
 from creditokr.creditdata.ingest.errors import IngestError
-from creditokr.creditdata.ingest.mapping import check_mapping
 from creditokr.creditdata.ingest.readers import Sniffed, sniff
 from creditokr.creditdata.models import DataSource, SourceKind
 from creditokr.creditdata.views import upload_store
-from creditokr.creditdata.views.common import managed_source, source_url
+from creditokr.creditdata.views.common import (
+    GET_OR_POST,
+    managed_source,
+    refresh_summary,
+    source_url,
+)
 from creditokr.creditdata.views.mapping import (
-    PER_PERIOD,
+    ERRORS_SHOWN,
     ReadMapping,
-    field_rows,
     initial_state,
+    mapping_layout,
+    mapping_problems,
     read_mapping,
-    wide_lines,
+    with_extra_line,
 )
 from creditokr.okrs.htmx import PageRequest, wants_partial
 
 logger = logging.getLogger(__name__)
-GET_OR_POST = require_http_methods(["GET", "POST"])
 PREVIEW, IMPORT = "preview", "import"
-ERRORS_SHOWN = 200
-THOUSANDS_CHOICES = [
-    ("", "none"),
-    (",", ", (comma)"),
-    (".", ". (point)"),
-    (" ", "space"),
-    ("'", "' (apostrophe)"),
-]
 
 
 def file_source(request: PageRequest, pk: int) -> DataSource:
@@ -102,10 +97,10 @@ def upload_map(request: PageRequest, pk: int, token: str) -> HttpResponse:
     state: Any = request.POST if posted else _first_state(source, sniffed)
     action = request.POST.get("action", "") if posted else ""
     if action == "add_line":
-        state = _with_extra_line(state)
+        state = with_extra_line(state)
     if action in (PREVIEW, IMPORT):
         read = read_mapping(source.dataset, state)
-        problems = _problems(read, sniffed)
+        problems = mapping_problems(read, sniffed.columns)
         if action == IMPORT and not problems:
             return _import(request, source, stored, sniffed, read, context, state)
         if action == PREVIEW and not problems:
@@ -124,37 +119,15 @@ def _first_state(source: DataSource, sniffed: Sniffed) -> dict[str, str]:
     return state | {f"fmt-{k}": v for k, v in format_initial(sniffed.format).items()}
 
 
-def _with_extra_line(state: QueryDict) -> QueryDict:
-    extended = state.copy()
-    count = int(state.get("wide_lines", "0") or 0)
-    extended["wide_lines"] = str(count + 1)
-    extended["wide"] = "on"
-    return extended
-
-
-def _problems(read: ReadMapping, sniffed: Sniffed) -> dict[str, list[str]]:
-    """What is wrong with the mapping, by canonical field ("" for others)."""
-    problems = {name: list(found) for name, found in read.problems.items()}
-    for problem in check_mapping(read.mapping, sniffed.columns):
-        problems.setdefault(problem.field or "", []).append(problem.message)
-    return problems
-
-
 def _screen(source: DataSource, sniffed: Sniffed, state: Any) -> dict[str, Any]:
-    problems: dict[str, list[str]] = {}
     return {
         "sniffed": sniffed,
         "format_form": FormatForm(
             initial=format_initial(sniffed.format), sheets=sniffed.sheets
         ),
         "preview_rows": list(zip(sniffed.preview_lines, sniffed.preview, strict=False)),
-        "rows": field_rows(source.dataset, state, sniffed, problems),
-        "wide_supported": source.dataset in PER_PERIOD,
-        "wide": bool(state.get("wide")),
-        "wide_lines": wide_lines(source.dataset, state),
         "ambiguous": sniffed.ambiguous_dates(),
-        "thousands_choices": THOUSANDS_CHOICES,
-    }
+    } | mapping_layout(source.dataset, state, sniffed, {})
 
 
 def _preview(
@@ -212,13 +185,4 @@ def delivery_message(outcome: services.DeliveryOutcome) -> str:
             f" (data from {data_import.data_start:%-d %b %Y} to "
             f"{data_import.data_end:%-d %b %Y})"
         )
-    refreshed = outcome.refreshed
-    written = sum(r.written for r in refreshed)
-    failed = [r for r in refreshed if r.error]
-    text += (
-        f". {len(refreshed)} key result{'s' if len(refreshed) != 1 else ''} "
-        f"refreshed: {written} new check-in{'s' if written != 1 else ''}."
-    )
-    if failed:
-        text += f" {len(failed)} could not be computed; see their sources."
-    return text
+    return f"{text}. {refresh_summary(outcome.refreshed)}"

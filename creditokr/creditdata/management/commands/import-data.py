@@ -80,9 +80,10 @@ class Command(BaseCommand):
             shown = len(result.errors)
             more = result.error_count - shown
             tail = f" (the first {shown} are listed)" if more > 0 else ""
+            count = result.error_count
+            counted = "1 problem" if count == 1 else f"{count} problems"
             raise CommandError(
-                f"{path.name} was not imported: {result.error_count} problems"
-                f"{tail}. Nothing was changed."
+                f"{path.name} was not imported: {counted}{tail}. Nothing was changed."
             )
 
         data_import = outcome.data_import
