@@ -282,5 +282,6 @@ def test_the_page_runs_the_same_queries_however_much_it_shows(
 
     # Session, organisation, user, memberships (4); the objective (1); its
     # card: objective, key results, latest check-ins, children, their key
-    # results, grandchildren (6); the history (1); the initiatives (1).
-    assert small == large == 13
+    # results, grandchildren (6); the history (1); the initiatives (1); the
+    # data sources the viewer may see, for provenance (1).
+    assert small == large == 14

@@ -24,6 +24,12 @@ def visible_sources(actor: Actor) -> QuerySet[DataSource]:
     return sources.filter(team_id__in=actor.team_ids)
 
 
+def visible_source_ids(actor: Actor) -> frozenset[int]:
+    """The ids of the sources this actor may see, for templates that show a
+    source's details only to them."""
+    return frozenset(visible_sources(actor).values_list("pk", flat=True))
+
+
 def get_source(actor: Actor, pk: Any) -> DataSource:
     number = as_id(pk)
     found = None if number is None else visible_sources(actor).filter(pk=number).first()

@@ -41,10 +41,12 @@ class SourceForm(forms.ModelForm[DataSource]):
         required=False,
         strip=True,
         widget=forms.PasswordInput(render_value=False, attrs={"size": "60"}),
-        help_text="postgresql://user:password@host:5432/database or "
-        "sqlite:///path/to/file.db, or env:VARIABLE to read it from an "
-        "environment variable of the server. Never shown again; leave "
-        "empty to keep the saved one.",
+        help_text="postgresql://user:password@host:5432/database, "
+        "sqlite:///file.db (a file in the folder the administrator allows "
+        "for SQLite sources), or env:CREDITOKR_SOURCE_NAME to read it from "
+        "an environment variable of the server whose name starts with "
+        "CREDITOKR_SOURCE_. Never shown again; leave empty to keep the "
+        "saved one.",
     )
 
     class Meta:
@@ -149,25 +151,36 @@ def _saved_config(source: DataSource, table: str, query: str) -> Any:
 def scrub(message: str, url: str) -> str:
     """A message with the URL and its password taken out, whatever said it.
 
-    The ingest module already redacts URLs; this is the second lock.
+    The ingest module already redacts URLs; this is the second lock. An
+    env: URL is scrubbed of the URL its variable holds.
     """
-    if not url or url.startswith(ENV_PREFIX):
+    if url.startswith(ENV_PREFIX):
+        try:
+            url = sql_source.resolve_url(url)
+        except IngestError:
+            return message
+    if not url:
         return message
     redacted = sql_source.redact_url(url)
     message = message.replace(url, redacted)
-    secret = _password(url)
-    if secret:
+    for secret in sorted(_passwords(url), key=len, reverse=True):
         message = message.replace(secret, "***")
     return message
 
 
-def _password(url: str) -> str:
-    """The password part of a URL such as scheme://user:secret@host/db."""
+def _passwords(url: str) -> set[str]:
+    """The password parts of a URL such as scheme://user:secret@host/db, or
+    of a key=value connection string (password=secret)."""
+    found = set()
     rest = url.partition("://")[2]
     credentials_part, at, _ = rest.rpartition("@")
-    if not at:
-        return ""
-    return credentials_part.partition(":")[2]
+    if at:
+        found.add(credentials_part.partition(":")[2])
+    for word in url.replace("&", " ").replace("?", " ").split():
+        key, equals, value = word.partition("=")
+        if equals and key.strip().lower() == "password":
+            found.add(value.strip("'\""))
+    return {secret for secret in found if secret}
 
 
 # Uploads

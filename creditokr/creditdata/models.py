@@ -208,7 +208,16 @@ class FeedReading(models.Model):
         null=True,
         related_name="readings",
     )
+    # The source's name as it was, and the source while it exists: its
+    # details are shown only to people who may see it.
     source_name = models.CharField(max_length=200)
+    source = models.ForeignKey(
+        DataSource,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="readings",
+    )
     data_import = models.ForeignKey(
         DataImport, on_delete=models.SET_NULL, null=True, blank=True
     )

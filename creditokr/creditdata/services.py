@@ -100,7 +100,7 @@ def deliver_file(
     """
     if source.kind != SourceKind.FILE:
         raise ValueError("Only file sources take file deliveries.")
-    folder = Path(settings.CREDIT_DATA_DIR) / f"source-{source.pk}"
+    folder = source_folder(source)
     folder.mkdir(parents=True, exist_ok=True)
     stamp = timezone.now().strftime("%Y%m%dT%H%M%S%f")
     stored = folder / f"import-{stamp}.parquet"
@@ -294,10 +294,25 @@ class RefreshOutcome:
     unchanged: int = 0
     baseline: Decimal | None = None
     error: str = ""
+    skipped: str = ""
 
 
 def feed_filters(feed: KeyResultFeed) -> Filters:
     return Filters(segments=tuple(feed.segments), products=tuple(feed.products))
+
+
+# The longest range one computation covers: ten years of months. Longer
+# ranges cost minutes of server time for a chart nobody can read.
+MAX_YEARS = 10
+
+
+def span_problem(first: date, last: date) -> str:
+    """Why a KPI range cannot be computed, or "" when it can."""
+    if first.year < 1900 or last.year > 2200:
+        return "Pick dates between the years 1900 and 2200."
+    if (last - first).days > MAX_YEARS * 366:
+        return f"Pick a range of at most {MAX_YEARS} years."
+    return ""
 
 
 def compute_series(
@@ -312,6 +327,9 @@ def compute_series(
     payments: DataSource | None = None,
 ) -> tuple[list[SeriesPoint], DataVersion]:
     """A KPI's series over [first, last] at a grain, from a source."""
+    problem = span_problem(first, last)
+    if problem:
+        raise FeedError(problem)
     kpi = get_kpi(kpi_key)
     cleaned = kpi.clean_settings(kpi_settings)
     organisation = Organisation.get()
@@ -367,6 +385,11 @@ def _refresh(feed: KeyResultFeed, outcome: RefreshOutcome, today: date | None) -
     )
     if key_result.kind == Kind.MILESTONE:
         raise FeedError("A milestone cannot be fed by a KPI.")
+    if key_result.archived or key_result.objective.archived:
+        # Archived work keeps its history and is not recomputed; restoring
+        # it lets the next refresh catch up.
+        outcome.skipped = "archived"
+        return
     cycle = key_result.objective.cycle
     organisation = Organisation.get()
     today = today or local_today(organisation.zone)
@@ -502,6 +525,7 @@ def _reading_fields(point: SeriesPoint, context: _ReadingContext) -> dict[str, A
     return {
         "feed": feed,
         "source_name": context.source.name,
+        "source": context.source,
         "data_import": context.version.data_import,
         "data_version": context.version.label[:200],
         "kpi": feed.kpi,
@@ -548,7 +572,7 @@ def _write_point(
 
     note = f"{context.kpi_label}, {point.period.label}"
     if latest is not None:
-        note += " (revised by a new delivery)"
+        note += " (revised: the data or the feed's settings changed)"
     check_in = okr_services.record_check_in(
         context.feed.created_by,
         key_result,
@@ -577,10 +601,28 @@ def latest_data_check_in(key_result: KeyResult) -> CheckIn | None:
 # Housekeeping
 
 
-def remove_source_files(source: DataSource) -> None:
-    folder = Path(settings.CREDIT_DATA_DIR) / f"source-{source.pk}"
+def delete_source(user: User, source: DataSource) -> None:
+    """Delete a source no key result reads any more, and its files."""
+    feeds = KeyResultFeed.objects.filter(
+        Q(source=source) | Q(payments_source=source)
+    ).select_related("key_result")
+    if feeds:
+        titles = ", ".join(f"'{feed.key_result.title}'" for feed in feeds[:5])
+        raise FeedError(
+            f"{source} still feeds {len(feeds)} key result(s) ({titles}); "
+            "stop those feeds first. Nothing was deleted."
+        )
+    pk = source.pk
+    folder = source_folder(source)
+    with transaction.atomic():
+        source.delete()
     if folder.is_dir():
         shutil.rmtree(folder)
+    logger.info("source %s deleted by user %s", pk, user.pk)
+
+
+def source_folder(source: DataSource) -> Path:
+    return Path(settings.CREDIT_DATA_DIR) / f"source-{source.pk}"
 
 
 def file_sha256(path: Path) -> str:

@@ -15,6 +15,7 @@ urlpatterns = [
     path("new/", sources.source_create, name="data_source_create"),
     path("<id:pk>/", sources.source_detail, name="data_source_detail"),
     path("<id:pk>/edit/", sources.source_edit, name="data_source_edit"),
+    path("<id:pk>/delete/", sources.source_delete, name="data_source_delete"),
     path("<id:pk>/mapping/", sql_mapping.sql_mapping, name="data_source_mapping"),
     path("<id:pk>/upload/", uploads.upload, name="data_upload"),
     path(

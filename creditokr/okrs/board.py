@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Case, OuterRef, Prefetch, QuerySet, Subquery, When
 
 from creditokr.accounts.models import Organisation
 from creditokr.okrs.access import Actor, visible_objectives
-from creditokr.okrs.models import CheckIn, KeyResult, Objective
+from creditokr.okrs.models import CheckIn, CheckInSource, KeyResult, Objective
 from creditokr.okrs.progress import (
     Kind,
     Measurement,
@@ -89,14 +89,27 @@ class ObjectiveCard:
 
 
 def key_results_with_latest() -> QuerySet[KeyResult]:
-    """Live key results, each annotated with the id of its latest check-in."""
+    """Live key results, each annotated with the id of its latest check-in.
+
+    For a key result fed by credit data the value is the data's: its latest
+    check-in from data, whatever was typed in before the feed was set up.
+    """
     latest = CheckIn.objects.filter(key_result=OuterRef("pk")).order_by(
         "-as_of", "-created_at", "-pk"
     )
+    latest_from_data = latest.filter(source=CheckInSource.DATA)
     return (
         KeyResult.objects.filter(archived=False)
         .select_related("owner", "feed__source")
-        .annotate(latest_check_in_id=Subquery(latest.values("pk")[:1]))
+        .annotate(
+            latest_check_in_id=Case(
+                When(
+                    feed__isnull=False,
+                    then=Subquery(latest_from_data.values("pk")[:1]),
+                ),
+                default=Subquery(latest.values("pk")[:1]),
+            )
+        )
     )
 
 

@@ -24,6 +24,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 from creditokr.accounts.models import Organisation, Team, User
+from creditokr.creditdata.access import visible_source_ids
 from creditokr.cycles.fiscal import local_today
 from creditokr.cycles.models import Cycle, CycleState
 from creditokr.cycles.services import default_cycle
@@ -348,6 +349,10 @@ def _my_initiatives(actor: Actor, cycles: list[Cycle]) -> list[Initiative]:
 class CheckInRow:
     check_in: CheckIn
     back_dated: bool
+    # Whether the viewer may see the data source a value came from; if not,
+    # its provenance shows the KPI and its conventions but nothing of the
+    # source (name, file, counts).
+    shows_source: bool = False
 
 
 @dataclass
@@ -373,14 +378,16 @@ def objective_detail(request: PageRequest, pk: int) -> HttpResponse:
 
     only_this = visible_objectives(actor).filter(pk=objective.pk)
     card = objective_cards(actor, only_this, request.organisation, today)[0]
+    sources = visible_source_ids(actor)
     context = {
         "objective": card.objective,
         "card": card,
         "parent": _visible_parents(actor, [objective]).get(objective.parent_id or 0),
         "shows_starting_status": _shows_starting_status(card),
-        "key_results": _key_result_rows(actor, card, request.organisation),
+        "key_results": _key_result_rows(actor, card, request.organisation, sources),
         "initiatives": _initiative_rows(actor, card.objective),
         "links": _objective_links(actor, card.objective),
+        "visible_source_ids": sources,
     }
     return render_partial_or_page(
         request, "okrs/objective_detail.html", "okrs/partials/objective.html", context
@@ -396,10 +403,13 @@ def _shows_starting_status(card: ObjectiveCard) -> bool:
 
 
 def _key_result_rows(
-    actor: Actor, card: ObjectiveCard, organisation: Organisation
+    actor: Actor,
+    card: ObjectiveCard,
+    organisation: Organisation,
+    sources: frozenset[int],
 ) -> list[KeyResultRow]:
     histories = _histories(
-        actor, [kr.key_result for kr in card.key_results], organisation
+        actor, [kr.key_result for kr in card.key_results], organisation, sources
     )
     rows = []
     for kr_card in card.key_results:
@@ -417,18 +427,29 @@ def _key_result_rows(
 
 
 def _histories(
-    actor: Actor, key_results: Iterable[KeyResult], organisation: Organisation
+    actor: Actor,
+    key_results: Iterable[KeyResult],
+    organisation: Organisation,
+    sources: frozenset[int] | None = None,
 ) -> Mapping[int, list[CheckInRow]]:
-    """Each key result's check-ins, newest as-of first, in one query."""
+    """Each key result's check-ins, newest as-of first, in one query.
+
+    `sources` are the data sources the actor may see (looked up when not
+    given); provenance shows a source's details only for those.
+    """
     by_id = {key_result.pk: key_result for key_result in key_results}
     check_ins = visible_check_ins(actor).filter(key_result__in=list(by_id))
+    if sources is None:
+        sources = visible_source_ids(actor)
     histories: dict[int, list[CheckInRow]] = defaultdict(list)
     for check_in in check_ins.select_related("author", "reading__data_import"):
         check_in.key_result = by_id[check_in.key_result_id]
         recorded_on = local_today(organisation.zone, check_in.created_at)
         # A value from data describes a period that has ended: not back-dated.
         back_dated = check_in.as_of < recorded_on and check_in.source == "manual"
-        row = CheckInRow(check_in, back_dated=back_dated)
+        reading = getattr(check_in, "reading", None)
+        shows = reading is not None and reading.source_id in sources
+        row = CheckInRow(check_in, back_dated=back_dated, shows_source=shows)
         histories[check_in.key_result_id].append(row)
     return histories
 

@@ -276,3 +276,42 @@ def test_the_scheduled_pass_refreshes_feeds_not_refreshed_for_a_day(
 
     assert outcome.feed == fed_key_result.feed
     assert (outcome.written, outcome.unchanged, outcome.error) == (0, 2, "")
+
+
+def test_a_source_is_deleted_only_once_nothing_reads_it(
+    frozen, tmp_path, tape_source, fed_key_result, people
+):
+    outcome = deliver(tape_source, tmp_path, FIRST_TAPE, people["manager"])
+    folder = outcome.data_import.path.parent
+
+    with pytest.raises(services.FeedError, match="stop those feeds first"):
+        services.delete_source(people["manager"], tape_source)
+    assert DataSource.objects.filter(pk=tape_source.pk).exists()
+
+    fed_key_result.feed.delete()
+    services.delete_source(people["manager"], tape_source)
+
+    assert not DataSource.objects.exists()
+    assert not folder.exists()
+    # The history keeps its values and the source's name.
+    readings = FeedReading.objects.filter(check_in__isnull=False)
+    assert readings.count() == 2
+    assert {r.source_name for r in readings} == {"Loan tape"}
+    assert all(r.source is None for r in readings)
+
+
+def test_an_archived_key_result_is_not_recomputed(
+    frozen, tmp_path, tape_source, fed_key_result, people
+):
+    fed_key_result.archived = True
+    fed_key_result.save()
+
+    outcome = deliver(tape_source, tmp_path, FIRST_TAPE, people["manager"])
+
+    [refreshed] = outcome.refreshed
+    assert (refreshed.skipped, refreshed.error, refreshed.written) == (
+        "archived",
+        "",
+        0,
+    )
+    assert not CheckIn.objects.exists()

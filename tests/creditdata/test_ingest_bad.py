@@ -9,10 +9,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from creditokr.creditdata.ingest.errors import FileRefused
-from creditokr.creditdata.ingest.importer import import_file
-from creditokr.creditdata.ingest.mapping import FieldMapping, Mapping
-from creditokr.creditdata.ingest.readers import FileFormat, sniff
+from creditokr.creditdata.ingest import mapping as mapping_module
+from creditokr.creditdata.ingest.errors import FileRefused, IngestError
+from creditokr.creditdata.ingest.importer import import_file, preview
+from creditokr.creditdata.ingest.mapping import FieldMapping, Mapping, check_mapping
+from creditokr.creditdata.ingest.readers import FileFormat, encoding_doubt, sniff
 
 HEADER = "Invoice,Customer,InvoiceDate,DueDate,Amount,SettledDate,Disputed"
 GOOD = [
@@ -42,9 +43,15 @@ def write(tmp_path: Path, lines: list[str], name: str = "data.csv") -> Path:
     return path
 
 
-def run(tmp_path: Path, path: Path, mapping: Mapping | None = None, **kw):
+def run(
+    tmp_path: Path,
+    path: Path,
+    mapping: Mapping | None = None,
+    fmt: FileFormat | None = None,
+    **kw,
+):
     out = tmp_path / "out" / "data.parquet"
-    result = import_file(path, FileFormat(), mapping or receivables(), out, **kw)
+    result = import_file(path, fmt or FileFormat(), mapping or receivables(), out, **kw)
     assert not result.ok
     assert not out.exists()
     # No temporary file is left behind either.
@@ -334,3 +341,156 @@ def test_a_huge_number_of_errors_is_counted_exactly_and_capped(tmp_path):
     assert result.error_count == 5000
     assert len(result.errors) == 50
     assert [e.line for e in result.errors] == list(range(2, 52))
+
+
+# Date formats DuckDB cannot use ---------------------------------------------
+
+
+def test_a_date_format_duckdb_cannot_use_is_refused_by_check_mapping():
+    columns = HEADER.split(",")
+
+    for fmt in ("%Y-%m-%d%", "%q/%m/%Y"):
+        mapping = receivables(
+            invoice_date=FieldMapping(column="InvoiceDate", date_format=fmt)
+        )
+        [problem] = check_mapping(mapping, columns)
+        assert problem.field == "invoice_date"
+        assert problem.message == (
+            f"Invoice date: {fmt!r} is not a date format such as %d/%m/%Y."
+        )
+
+
+def test_preview_shows_an_unusable_date_format_instead_of_failing(tmp_path):
+    path = write(tmp_path, [HEADER, *GOOD])
+    mapping = receivables(
+        invoice_date=FieldMapping(column="InvoiceDate", date_format="%Y-%m-%d%")
+    )
+
+    rows = preview(path, FileFormat(), mapping)
+
+    assert rows[0].cells["invoice_date"].error == (
+        "Invoice date: '%Y-%m-%d%' is not a date format such as %d/%m/%Y."
+    )
+    assert rows[0].cells["due_date"].parsed == "2013-02-14"
+
+
+def test_preview_names_the_date_format_duckdb_refused(tmp_path, monkeypatch):
+    """Should a format slip past the check, the preview still explains it
+    instead of failing with DuckDB's own error."""
+    monkeypatch.setattr(mapping_module, "valid_date_format", lambda fmt: True)
+    path = write(tmp_path, [HEADER, *GOOD])
+    mapping = receivables(
+        invoice_date=FieldMapping(column="InvoiceDate", date_format="%Y-%m-%d%")
+    )
+
+    with pytest.raises(IngestError) as caught:
+        preview(path, FileFormat(), mapping)
+
+    assert "Invoice date ('%Y-%m-%d%')" in caught.value.message
+    assert caught.value.message.startswith("The preview cannot be made:")
+
+
+# Values out of range -------------------------------------------------------
+
+
+def test_a_year_out_of_range_is_named_as_such(tmp_path):
+    iso = "%Y-%m-%d"
+    path = write(tmp_path, [HEADER, "A1,C1,0001-01-05,2013-02-14,5,,No"])
+    mapping = receivables(
+        invoice_date=FieldMapping(column="InvoiceDate", date_format=iso),
+        due_date=FieldMapping(column="DueDate", date_format=iso),
+        settled_date=FieldMapping(column="SettledDate", date_format=iso),
+    )
+
+    error = only(run(tmp_path, path, mapping))
+
+    assert error.message == (
+        "Line 2, column InvoiceDate: '0001-01-05' is out of the supported "
+        "range of dates (years 1800 to 2200)."
+    )
+
+
+@pytest.mark.parametrize("amount", ["1e308", "1" * 35, "100000000000000"])
+def test_an_amount_too_large_is_named_as_such(tmp_path, amount):
+    # DECIMAL(18, 4) keeps 18 - 4 = 14 digits before the point; 10^14 has 15.
+    path = write(tmp_path, [HEADER, f"A1,C1,1/15/2013,2/14/2013,{amount},,No"])
+
+    error = only(run(tmp_path, path))
+
+    assert error.message == (
+        f"Line 2, column Amount: {amount!r} is too large for an amount (at most "
+        "14 digits before the decimal point)."
+    )
+
+
+def test_the_largest_amount_still_fits(tmp_path):
+    path = write(tmp_path, [HEADER, "A1,C1,1/15/2013,2/14/2013,99999999999999.99,,No"])
+
+    result = import_file(path, FileFormat(), receivables(), tmp_path / "o.parquet")
+
+    assert result.ok, result.errors
+
+
+# Encodings -----------------------------------------------------------------
+
+
+def mixed_encodings(tmp_path: Path) -> Path:
+    """Lines 2-3 saved as UTF-8 and lines 4-5 as Windows-1252."""
+    utf8 = [
+        HEADER,
+        "Café1,C1,1/15/2013,2/14/2013,1,,No",
+        "Müller,C2,1/16/2013,2/15/2013,2,,No",
+    ]
+    cp1252 = [
+        "Crème,C3,1/17/2013,2/16/2013,3,,No",
+        "Brûlé,C4,1/18/2013,2/17/2013,4,,No",
+    ]
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(
+        ("\n".join(utf8) + "\n").encode("utf-8")
+        + ("\n".join(cp1252) + "\n").encode("cp1252")
+    )
+    return path
+
+
+def test_a_file_of_mixed_encodings_asks_for_the_encoding(tmp_path):
+    path = mixed_encodings(tmp_path)
+
+    sniffed = sniff(path, path.name)
+    result = run(tmp_path, path)
+
+    assert sniffed.encoding_uncertain
+    assert sniffed.format.encoding is None
+    assert "some lines are UTF-8 (e.g. line 2)" in sniffed.notes[0]
+    assert "others are not (e.g. line 4)" in sniffed.notes[0]
+    assert "Choose the encoding" in only(result).message
+    # The preview still reads the file with the guess.
+    assert [r.line for r in preview(path, sniffed.format, receivables())] == [
+        2,
+        3,
+        4,
+        5,
+    ]
+
+
+def test_a_stated_encoding_is_used_for_a_mixed_file(tmp_path):
+    path = mixed_encodings(tmp_path)
+    out = tmp_path / "out.parquet"
+
+    as_cp1252 = import_file(path, FileFormat(encoding="cp1252"), receivables(), out)
+    as_utf8 = run(tmp_path, path, fmt=FileFormat(encoding="utf-8"))
+
+    assert as_cp1252.ok, as_cp1252.errors
+    # Read as cp1252 the UTF-8 "é" (bytes C3 A9) becomes "Ã©".
+    ids = pq.read_table(out).column("invoice_id").to_pylist()
+    assert ids == ["CafÃ©1", "MÃ¼ller", "Crème", "Brûlé"]
+    assert only(as_utf8).message.startswith("Line 4: the bytes")
+
+
+def test_low_confidence_is_a_doubt():
+    note = encoding_doubt(b"id;name\n1;\xe9t\xe9\n", "cp1252", 0.4)
+
+    assert note is not None
+    assert "only with confidence 0.40" in note
+    assert encoding_doubt(b"id;name\n1;\xe9t\xe9\n", "cp1252", 0.9) is None
+    assert encoding_doubt(b"id\n", "utf-8", 0.0) is None

@@ -133,6 +133,28 @@ def test_wide_periods_must_be_distinct_and_complete():
     assert "The period 2005-09-30 has no column for balance." in found
 
 
+def test_two_periods_may_not_read_the_same_columns():
+    """The UCI layout: September reads PAY_0/BILL_AMT1, August PAY_2/
+    BILL_AMT2; giving August September's columns repeats September."""
+    mapping = Mapping(
+        "account_snapshots",
+        {"account_id": FieldMapping(column="ID")},
+        wide=(
+            WidePeriod(date(2005, 9, 30), {"dpd": "PAY_0", "balance": "BILL_AMT1"}),
+            WidePeriod(date(2005, 8, 31), {"dpd": "PAY_0", "balance": "BILL_AMT1"}),
+        ),
+    )
+
+    found = messages(mapping, ["ID", "PAY_0", "BILL_AMT1"])
+
+    assert found == [
+        "The periods 2005-09-30 and 2005-08-31 both read the column 'PAY_0'; "
+        "give each period its own columns.",
+        "The periods 2005-09-30 and 2005-08-31 both read the column "
+        "'BILL_AMT1'; give each period its own columns.",
+    ]
+
+
 def canonical(rows, columns, mapping):
     backend = ibis.duckdb.from_connection(duckdb.connect())
     raw = ibis.memtable({c: [r[i] for r in rows] for i, c in enumerate(columns)})

@@ -53,6 +53,7 @@ def test_encodings_are_detected_and_transcoded(tmp_path, encoding, expected):
     result = import_file(path, FileFormat(), payments(), out)
 
     assert sniffed.format.encoding == expected
+    assert not sniffed.encoding_uncertain
     assert sniffed.format.delimiter == ";"
     assert sniffed.columns == ("Client", "Montant", "Date")
     assert sniffed.preview[0] == ("Société Générale", "1.234,50", "31.01.2024")
@@ -210,3 +211,54 @@ def test_sniff_path_and_filename_may_differ(tmp_path):
     assert sniff(path, "ledger.csv").format.kind == "csv"
     with pytest.raises(Exception, match=r"named .xlsx"):
         sniff(path, "ledger.xlsx")
+
+
+def test_a_csv_date_format_is_not_applied_to_real_date_cells(tmp_path):
+    """A mapping saved from a CSV in MM/DD/YYYY still reads a workbook's
+    date cells and a Parquet date column, which hold real dates."""
+    us = "%m/%d/%Y"
+    mapping = payments(us)
+    mapping.fields["amount"] = FieldMapping(column="Montant")
+    book_path = tmp_path / "pay.xlsx"
+    book = openpyxl.Workbook()
+    book.active.append(["Client", "Montant", "Date"])
+    book.active.append(["A", 1, dt.date(2013, 1, 2)])
+    book.active.append(["B", 2, dt.datetime(2013, 3, 4, 10, 30)])  # noqa: DTZ001
+    book.save(book_path)
+    parquet_path = tmp_path / "pay.parquet"
+    dates = [dt.date(2013, 1, 2), dt.date(2013, 3, 4)]
+    pq.write_table(
+        pa.table({"Client": ["A", "B"], "Montant": [1.0, 2.0], "Date": dates}),
+        parquet_path,
+    )
+
+    for path in (book_path, parquet_path):
+        out = tmp_path / f"{path.suffix[1:]}-out.parquet"
+        result = import_file(path, FileFormat(), mapping, out)
+        assert result.ok, (path.suffix, result.errors)
+        assert pq.read_table(out).column("payment_date").to_pylist() == dates
+        rows = preview(path, FileFormat(), mapping)
+        assert [r.cells["payment_date"].parsed for r in rows] == [
+            "2013-01-02",
+            "2013-03-04",
+        ]
+        assert rows[0].cells["payment_date"].error is None
+
+
+def test_a_date_format_still_applies_to_dates_typed_as_text(tmp_path):
+    """A workbook column with a date typed as text keeps the format."""
+    mapping = payments("%m/%d/%Y")
+    mapping.fields["amount"] = FieldMapping(column="Montant")
+    path = tmp_path / "pay.xlsx"
+    book = openpyxl.Workbook()
+    book.active.append(["Client", "Montant", "Date"])
+    book.active.append(["A", 1, dt.date(2013, 1, 2)])
+    book.active.append(["B", 2, "03/04/2013"])
+    book.save(path)
+
+    result = import_file(path, FileFormat(), mapping, tmp_path / "out.parquet")
+
+    assert not result.ok
+    assert result.errors[0].message == (
+        "Row 2, column Date: '2013-01-02' is not a date in the format MM/DD/YYYY."
+    )

@@ -91,6 +91,62 @@ def test_cei_divisor_is_explicit(duckdb_tables, months, expected):
     assert point.value == pytest.approx(expected, abs=0.005)
 
 
+def test_cei_of_a_period_with_no_sales_and_nothing_open_is_undefined(
+    duckdb_tables,
+):
+    """Where the data ends: "late" and "new" (2,750 + 3,590) are paid in
+    May, nothing is invoiced after March. Q2 then has no credit sales and
+    nothing open at its end (no rows at all), which used to read as 100 %;
+    Q3 has nothing at all. Both are undefined.
+
+    With "late" and "new" left unpaid (SMALL_CEI), Q2 is defined:
+    (6,340 + 0 - 6,340) / (6,340 + 0 - 0) x 100 = 0."""
+    paid_in_may = [
+        *SMALL_CEI[:2],
+        invoice("late", "2026-02-01", "2026-03-01", 2_750, "2026-05-10"),
+        invoice("new", "2026-03-20", "2026-04-19", 3_590, "2026-05-20"),
+    ]
+    q2 = Period(date(2026, 4, 1), date(2026, 6, 30), "Q2")
+    q3 = Period(date(2026, 7, 1), date(2026, 9, 30), "Q3")
+
+    second, third = get_kpi("cei").series(
+        duckdb_tables({"receivables": paid_in_may}), {}, [q2, q3]
+    )
+    [unpaid] = get_kpi("cei").series(
+        duckdb_tables({"receivables": SMALL_CEI}), {}, [q2]
+    )
+
+    for point in (second, third):
+        assert point.value is None
+        assert point.detail["credit_sales"] == 0
+        assert point.detail["end_ar"] == 0
+        assert point.note == (
+            "no credit sales in the period and nothing open at its end; the "
+            "data may not cover this period"
+        )
+    assert second.detail["begin_ar"] == 6_340
+    assert second.rows == 0
+    assert unpaid.value == pytest.approx(0.0)
+    assert unpaid.detail["begin_ar"] == 6_340
+
+
+def test_cei_notes_a_period_that_opens_with_nothing_open(duckdb_tables):
+    """The first quarter of the data has no opening balance: CEI is kept but
+    flagged. Q1 2026 without "old": begin 0; sales 4,550 + 2,750 + 3,590 =
+    10,890; end AR 6,340; end current 3,590 (due 19 April).
+    (0 + 3,630 - 6,340) / (0 + 3,630 - 3,590) x 100 = -2,710 / 40 x 100
+    = -6,775."""
+    tables = duckdb_tables({"receivables": SMALL_CEI[1:]})
+
+    [point] = get_kpi("cei").series(tables, {}, [Q1_2026])
+
+    assert point.detail["begin_ar"] == 0
+    assert point.value == pytest.approx(-6775.0)
+    assert point.note == (
+        "nothing was open at the start of the period; the data may start here"
+    )
+
+
 # ADD example: AR 15,000 of which 4,000 current; 30-day sales 10,000.
 ADD_INVOICES = [
     invoice("X", "2026-05-10", "2026-06-09", 5_000),

@@ -162,7 +162,7 @@ def test_a_sql_source_is_saved_once_its_connection_works(client, people, teams, 
 def test_an_env_url_is_stored_as_the_variable_name(
     client, people, teams, ledger, monkeypatch
 ):
-    monkeypatch.setenv("LEDGER_URL", f"sqlite:///{ledger}")
+    monkeypatch.setenv("CREDITOKR_SOURCE_LEDGER_URL", f"sqlite:///{ledger}")
     client.force_login(people["manager"])
 
     client.post(
@@ -170,13 +170,16 @@ def test_an_env_url_is_stored_as_the_variable_name(
         new_source(
             team=teams["credit_risk"].pk,
             kind=SourceKind.SQL,
-            sql_url="env:LEDGER_URL",
+            sql_url="env:CREDITOKR_SOURCE_LEDGER_URL",
             sql_query="SELECT * FROM invoices",
         ),
     )
 
     source = DataSource.objects.get(name="AR ledger")
-    assert (source.sql_url_env, source.sql_url_encrypted) == ("LEDGER_URL", "")
+    assert (source.sql_url_env, source.sql_url_encrypted) == (
+        "CREDITOKR_SOURCE_LEDGER_URL",
+        "",
+    )
 
 
 def free_port():

@@ -35,6 +35,7 @@ from creditokr.creditdata.ingest.mapping import (
     FieldMapping,
     Mapping,
     check_mapping,
+    for_typed_columns,
     parsed_table,
     pieces,
 )
@@ -140,11 +141,11 @@ def _file_error(exc: IngestError) -> RowError:
     )
 
 
-def _mapping_errors(mapping: Mapping, columns: tuple[str, ...]) -> list[RowError]:
-    return [
-        RowError(None, p.column, p.field or "", None, p.message)
-        for p in check_mapping(mapping, columns)
-    ]
+def _mapping_errors(mapping: Mapping, staged: Staged) -> list[RowError]:
+    problems = check_mapping(
+        mapping, staged.columns, typed_columns=staged.typed_columns
+    )
+    return [RowError(None, p.column, p.field or "", None, p.message) for p in problems]
 
 
 class _Session:
@@ -185,7 +186,9 @@ def import_file(
 
     Problems with the file itself, the mapping or any value come back in
     the result (never raised); `error_count` counts them all and `errors`
-    holds the first `max_errors`, in line order.
+    holds the first `max_errors`, in line order. A text file whose
+    encoding `fmt` leaves unset and that can only be guessed is refused:
+    the user has to choose the encoding.
     """
     try:
         resolved = resolve_format(path, filename or path.name, fmt)[0]
@@ -200,7 +203,8 @@ def import_file(
             staged = stage(path, resolved, workdir, max_errors)
         except IngestError as exc:
             return _refused(mapping, [_file_error(exc)], 1)
-        problems = _mapping_errors(mapping, staged.columns)
+        mapping = for_typed_columns(mapping, staged.typed_columns)
+        problems = _mapping_errors(mapping, staged)
         if problems:
             return _refused(mapping, problems[:max_errors], len(problems))
         return _import_staged(
@@ -300,11 +304,13 @@ def preview(
     Fields whose mapping cannot be used yet (a missing column, no date
     format) show the reason in every row instead of a value.
     """
-    resolved = resolve_format(path, filename or path.name, fmt)[0]
+    name = filename or path.name
+    resolved = resolve_format(path, name, fmt, uncertain_ok=True)[0]
     with tempfile.TemporaryDirectory(prefix="creditokr-preview-") as tmp:
         workdir = Path(tmp)
         staged = stage(path, resolved, workdir)
-        usable, broken = _usable_part(mapping, staged.columns)
+        typed = staged.typed_columns
+        usable, broken = _usable_part(for_typed_columns(mapping, typed), staged)
         session = _Session(path, staged, workdir, None)
         try:
             with time_limit(session.con, timeout):
@@ -312,17 +318,38 @@ def preview(
                 rows = (
                     parsed.order_by([LINE, PIECE]).limit(limit).to_pyarrow().to_pylist()
                 )
+        except duckdb.InterruptException:
+            raise
+        except duckdb.Error as exc:
+            raise IngestError(_preview_failure(usable, exc)) from exc
         finally:
             session.close()
     labels = {p.index: p.label for p in pieces(usable)}
     return [_preview_row(usable, row, broken, labels) for row in rows]
 
 
-def _usable_part(
-    mapping: Mapping, columns: tuple[str, ...]
-) -> tuple[Mapping, dict[str, str]]:
+def _preview_failure(mapping: Mapping, exc: duckdb.Error) -> str:
+    """A preview that DuckDB refused, with the date formats it was given."""
+    formats = [
+        f"{mapping.spec.field(name).label} ({fm.date_format!r})"
+        for piece in pieces(mapping)
+        for name, fm in piece.fields.items()
+        if fm.date_format and name in {f.name for f in mapping.spec.fields}
+    ]
+    hint = ""
+    if formats:
+        hint = (
+            " Check the date format of "
+            + ", ".join(dict.fromkeys(formats))
+            + "; use directives such as %d/%m/%Y."
+        )
+    return f"The preview cannot be made: {str(exc).splitlines()[0]}.{hint}"
+
+
+def _usable_part(mapping: Mapping, staged: Staged) -> tuple[Mapping, dict[str, str]]:
     broken: dict[str, str] = {}
-    for problem in check_mapping(mapping, columns):
+    typed = staged.typed_columns
+    for problem in check_mapping(mapping, staged.columns, typed_columns=typed):
         if problem.field:
             broken.setdefault(problem.field, problem.message)
     fields = {k: v for k, v in mapping.fields.items() if k not in broken}
@@ -351,7 +378,7 @@ def _preview_row(
         raw, value = row[RAW + f.name], row[f.name]
         error = None
         if raw is not None and value is None and f.type != FieldType.STRING:
-            error = f"{raw!r} {why_unreadable(f, fm)}."
+            error = f"{raw!r} {why_unreadable(f, fm, raw)}."
         elif raw is None and value is None and f.required and fm.column:
             error = f"{f.label} is empty but is required."
         cells[f.name] = PreviewCell(raw, _shown(value), error)

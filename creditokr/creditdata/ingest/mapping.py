@@ -32,6 +32,9 @@ DEFAULT_TRUE = ("yes", "true", "1", "y")
 DEFAULT_FALSE = ("no", "false", "0", "n")
 TRANSFORMS = ("days", "months_past_due")
 PERIOD_FIELD = "as_of"
+# Dates outside these years are taken for typing mistakes.
+FIRST_YEAR = 1800
+LAST_YEAR = 2200
 LINE = "__line"
 PIECE = "__piece"
 RAW = "__raw__"
@@ -317,6 +320,7 @@ def _check_wide(mapping: Mapping, spec: Dataset, known: set[str]) -> list[Proble
             problems.append(
                 Problem(PERIOD_FIELD, None, f"The period {as_of} is listed {n} times.")
             )
+    problems.extend(_check_shared_columns(mapping))
     every = set().union(*(p.columns for p in mapping.wide))
     for period in mapping.wide:
         for name in sorted(every - set(period.columns)):
@@ -336,6 +340,27 @@ def _check_wide(mapping: Mapping, spec: Dataset, known: set[str]) -> list[Proble
                         fm.column,
                         f"{name} is mapped per period and also for the whole "
                         "table; keep one.",
+                    )
+                )
+    return problems
+
+
+def _check_shared_columns(mapping: Mapping) -> list[Problem]:
+    """Each period of a wide table must read its own columns: two periods
+    reading the same column would repeat one month's values as another's."""
+    problems = []
+    first_use: dict[str, WidePeriod] = {}
+    for period in mapping.wide:
+        for name, column in period.columns.items():
+            earlier = first_use.setdefault(column, period)
+            if earlier.as_of != period.as_of:
+                problems.append(
+                    Problem(
+                        name,
+                        column,
+                        f"The periods {earlier.as_of} and {period.as_of} both "
+                        f"read the column {column!r}; give each period its "
+                        "own columns.",
                     )
                 )
     return problems
@@ -560,8 +585,12 @@ def _parse(column: Any, f: Field, fm: FieldMapping) -> Any:
     if f.type in (FieldType.DATE, FieldType.TIMESTAMP):
         if kind.is_date() or kind.is_timestamp():
             return column.cast(target)
-        parsed = try_strptime(text, fm.date_format or "%Y-%m-%d")
-        sane = parsed.year().between(1800, 2200)
+        if fm.date_format is None:
+            # Real dates staged as ISO text (see `for_typed_columns`).
+            parsed = text.try_cast(dt.timestamp)
+        else:
+            parsed = try_strptime(text, fm.date_format)
+        sane = parsed.year().between(FIRST_YEAR, LAST_YEAR)
         return ibis.ifelse(sane, parsed.cast(target), ibis.null(target))
     if f.type == FieldType.DECIMAL:
         return column.cast(DECIMAL) if kind.is_numeric() else _decimal(text, fm)
@@ -634,6 +663,27 @@ def canonical_table(raw: Any, mapping: Mapping) -> Any:
     line = LINE if LINE in raw.columns else None
     table = parsed_table(raw, mapping, line)
     return table.select(*(f.name for f in mapping.spec.fields))
+
+
+def for_typed_columns(mapping: Mapping, typed: dict[str, str]) -> Mapping:
+    """`mapping` with no date format for columns that hold real dates.
+
+    A format chosen for a text column (say MM/DD/YYYY in a CSV) does not
+    apply to a spreadsheet's date cells or a Parquet date column, which are
+    staged as ISO text; those are read as ISO dates whatever the format.
+    For a wide table a field's format is dropped when every period reads
+    it from such a column.
+    """
+    dates = {c for c, kind in typed.items() if kind in ("date", "timestamp")}
+    if not dates:
+        return mapping
+    fields = dict(mapping.fields)
+    for name, fm in mapping.fields.items():
+        used = [p.columns[name] for p in mapping.wide if name in p.columns]
+        columns = used or ([fm.column] if fm.column else [])
+        if fm.date_format and columns and all(c in dates for c in columns):
+            fields[name] = replace(fm, date_format=None)
+    return replace(mapping, fields=fields)
 
 
 def describe_date_format(fmt: str | None) -> str:

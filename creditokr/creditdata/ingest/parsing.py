@@ -1,9 +1,11 @@
 """Small parsing helpers shared by the readers, the mapping and the checks."""
 
+import functools
 import re
 from datetime import datetime
 from typing import Any
 
+import duckdb
 import ibis
 
 _DIRECTIVES = {
@@ -39,9 +41,30 @@ def try_strptime(text: Any, fmt: str) -> Any:
 
 
 def valid_date_format(fmt: str) -> bool:
-    """Whether `fmt` is a strptime format we can explain and DuckDB reads."""
-    directives = _DIRECTIVE.findall(fmt)
-    return bool(directives) and all(d in _DIRECTIVES for d in directives)
+    """Whether `fmt` is a strptime format we can explain and DuckDB reads.
+
+    Every % must start a directive we know (a lone % at the end is not
+    one), and DuckDB itself must accept the format.
+    """
+    if len(fmt) > 100 or not _DIRECTIVE.findall(fmt):
+        return False
+    rest = _DIRECTIVE.sub("", fmt)
+    if "%" in rest:
+        return False
+    known = all(d in _DIRECTIVES for d in _DIRECTIVE.findall(fmt))
+    return known and _duckdb_reads(fmt)
+
+
+@functools.lru_cache(maxsize=256)
+def _duckdb_reads(fmt: str) -> bool:
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute("SELECT try_strptime('2000-01-01', ?)", [fmt])
+    except duckdb.Error:
+        return False
+    finally:
+        con.close()
+    return True
 
 
 def human_date_format(fmt: str) -> str:

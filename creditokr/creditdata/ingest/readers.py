@@ -25,6 +25,7 @@ from typing import Any
 
 import charset_normalizer
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 from python_calamine import CalamineWorkbook
 
@@ -40,6 +41,12 @@ SAMPLE_BYTES = 256 * 1024
 PREVIEW_ROWS = 20
 DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+# Below this detection confidence the user has to choose the encoding.
+LOW_CONFIDENCE = 0.6
+CERTAIN_ENCODINGS = ("utf-8", "utf-8-sig", "utf-16")
+CHOOSE_ENCODING = (
+    "Choose the encoding the file was saved in; nothing is imported until you do."
+)
 
 DATE_FORMATS = (
     "%Y-%m-%d",
@@ -134,6 +141,9 @@ class Sniffed:
     delimiters: tuple[str, ...] = ()
     sheets: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    # The encoding was only guessed (it is in the notes, and
+    # `format.encoding` stays unset): the user has to choose it.
+    encoding_uncertain: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -153,6 +163,10 @@ class Staged:
     columns: tuple[str, ...]
     errors: list[RowError] = field(default_factory=list)
     error_count: int = 0
+    # Columns that hold real dates ("date") or dates with times
+    # ("timestamp"): Parquet date columns, spreadsheet columns of date
+    # cells. They are staged as ISO text and need no date format.
+    typed_columns: dict[str, str] = field(default_factory=dict)
 
     @property
     def line_word(self) -> str:
@@ -224,6 +238,45 @@ def detect_encoding(head: bytes) -> tuple[str, float]:
     if encoding == "cp1250" and "cp1252" in match.could_be_from_charset:
         encoding = "cp1252"
     return encoding, round(1.0 - float(match.chaos), 2)
+
+
+def encoding_doubt(head: bytes, encoding: str, confidence: float) -> str | None:
+    """Why the detected `encoding` of a file may be wrong, or None.
+
+    Doubtful: a low detection confidence, or some lines that are valid
+    UTF-8 next to others that are not (a file pieced together from two
+    sources), which no single encoding reads correctly.
+    """
+    if encoding in CERTAIN_ENCODINGS:
+        return None
+    lines = head.split(b"\n")
+    if not head.endswith(b"\n"):
+        lines = lines[:-1]  # may end in the middle of a character
+    as_utf8: list[int] = []
+    not_utf8: list[int] = []
+    for number, line in enumerate(lines, start=1):
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            not_utf8.append(number)
+        else:
+            as_utf8.append(number)
+    if as_utf8 and not_utf8:
+        return (
+            f"The encoding is uncertain: some lines are UTF-8 (e.g. line "
+            f"{as_utf8[0]}) and others are not (e.g. line {not_utf8[0]}), so "
+            f"the file mixes encodings. The preview reads it as {encoding}, "
+            f"which garbles some characters. {CHOOSE_ENCODING}"
+        )
+    if confidence < LOW_CONFIDENCE:
+        return (
+            f"The encoding is uncertain: it looks like {encoding}, but only "
+            f"with confidence {confidence:.2f}. Check the accented letters in "
+            f"the preview. {CHOOSE_ENCODING}"
+        )
+    return None
 
 
 def _decode_sample(head: bytes, encoding: str, whole: bool) -> str:
@@ -348,14 +401,28 @@ def _refuse_uneven(
 
 
 def resolve_format(
-    path: Path, filename: str, overrides: FileFormat | None = None
+    path: Path,
+    filename: str,
+    overrides: FileFormat | None = None,
+    *,
+    uncertain_ok: bool = False,
 ) -> tuple[FileFormat, float | None, tuple[str, ...], tuple[str, ...]]:
     """Fill in whatever `overrides` leaves unset.
 
     Returns the format, the encoding confidence (None when the user chose
     the encoding or the file is not text), the plausible delimiters and
-    the sheet names of a workbook.
+    the sheet names of a workbook. An encoding that could only be guessed
+    (see `encoding_doubt`) is refused unless `uncertain_ok`.
     """
+    fmt, confidence, plausible, sheets, doubt = _resolve(path, filename, overrides)
+    if doubt and not uncertain_ok:
+        raise FileRefused(doubt)
+    return fmt, confidence, plausible, sheets
+
+
+def _resolve(
+    path: Path, filename: str, overrides: FileFormat | None
+) -> tuple[FileFormat, float | None, tuple[str, ...], tuple[str, ...], str | None]:
     overrides = overrides or FileFormat()
     kind = detect_kind(path, filename)
     if overrides.kind is not None and overrides.kind != kind:
@@ -365,16 +432,18 @@ def resolve_format(
         sheet = overrides.sheet or (sheets[0] if sheets else None)
         if sheet not in sheets:
             raise FileRefused(f"The workbook has no sheet named {sheet!r}.")
-        return FileFormat(kind=kind, sheet=sheet), None, (), sheets
+        return FileFormat(kind=kind, sheet=sheet), None, (), sheets, None
     if kind == FileKind.PARQUET:
-        return FileFormat(kind=kind), None, (), ()
+        return FileFormat(kind=kind), None, (), (), None
 
     head = _read_head(path)
     whole = path.stat().st_size <= len(head)
+    doubt = None
     if overrides.encoding:
         encoding, confidence = _check_encoding(overrides.encoding), None
     else:
         encoding, confidence = detect_encoding(head)
+        doubt = encoding_doubt(head, encoding, confidence)
     text = _decode_sample(head, encoding, whole)
     if "\x00" in text or _looks_binary(text):
         raise FileRefused(
@@ -387,7 +456,7 @@ def resolve_format(
     fmt = FileFormat(
         kind=kind, encoding=encoding, delimiter=delimiter, quote=overrides.quote
     )
-    return fmt, confidence, plausible, ()
+    return fmt, confidence, plausible, (), doubt
 
 
 def _check_encoding(name: str) -> str:
@@ -571,9 +640,11 @@ def _stage_xlsx(path: Path, fmt: FileFormat, out: Path, errors: _Collector) -> S
             column=exc.column,
         ) from exc
     width = len(columns)
+    kinds: dict[int, str | None] = {}
 
     def good_rows() -> Iterator[tuple[int, list[str]]]:
         for row, cells in rows:
+            _note_kinds(kinds, cells[:width])
             texts = [cell_text(c) for c in cells]
             if not any(t.strip() for t in texts):
                 continue
@@ -594,7 +665,31 @@ def _stage_xlsx(path: Path, fmt: FileFormat, out: Path, errors: _Collector) -> S
 
     if not _write_rows(out, columns, good_rows()) and not errors.count:
         raise FileRefused(f"The sheet {fmt.sheet!r} has a header but no data rows.")
-    return Staged(out, FileKind.XLSX, columns, errors.errors, errors.count)
+    typed = {columns[i]: kind for i, kind in kinds.items() if kind}
+    return Staged(out, FileKind.XLSX, columns, errors.errors, errors.count, typed)
+
+
+def _note_kinds(kinds: dict[int, str | None], cells: Sequence[object]) -> None:
+    """Track, per column, whether every filled cell so far is a date
+    ("date"), a date with a time ("timestamp") or anything else (None)."""
+    for index, value in enumerate(cells):
+        if value is None or value == "":
+            continue
+        if isinstance(value, datetime):
+            kind = "date" if value.time() == time(0) else "timestamp"
+        elif isinstance(value, date):
+            kind = "date"
+        else:
+            kind = None
+        if index not in kinds:
+            kinds[index] = kind
+        elif kinds[index] is not None:
+            both = {kinds[index], kind}
+            kinds[index] = None if None in both else max(both, key=_kind_rank)
+
+
+def _kind_rank(kind: str | None) -> int:
+    return {"date": 1, "timestamp": 2}.get(kind or "", 0)
 
 
 def _stage_parquet(path: Path) -> Staged:
@@ -605,7 +700,13 @@ def _stage_parquet(path: Path) -> Staged:
     columns = _check_header(list(schema.names))
     if pq.ParquetFile(path).metadata.num_rows == 0:
         raise FileRefused("The Parquet file has no rows.")
-    return Staged(path, FileKind.PARQUET, columns)
+    typed = {}
+    for name, column in zip(columns, schema, strict=True):
+        if pa.types.is_date(column.type):
+            typed[name] = "date"
+        elif pa.types.is_timestamp(column.type):
+            typed[name] = "timestamp"
+    return Staged(path, FileKind.PARQUET, columns, typed_columns=typed)
 
 
 def stage(path: Path, fmt: FileFormat, workdir: Path, max_errors: int = 200) -> Staged:
@@ -739,18 +840,28 @@ def sniff(
     `filename` is the name the user gave the file (its extension counts);
     `overrides` holds what the user has chosen so far.
     """
-    fmt, confidence, delimiters, sheets = resolve_format(path, filename, overrides)
+    fmt, confidence, delimiters, sheets, doubt = _resolve(path, filename, overrides)
     with tempfile.TemporaryDirectory(prefix="creditokr-sniff-") as tmp:
         workdir = Path(tmp)
         staged = stage(path, fmt, workdir)
         con = restricted_connection([path], [workdir], workdir / "spill")
         try:
             with time_limit(con, timeout):
-                return _inspect(
+                sniffed = _inspect(
                     con, staged, fmt, preview_rows, confidence, delimiters, sheets
                 )
         finally:
             con.close()
+    if doubt is None:
+        return sniffed
+    # The guess reads the preview; leaving the format's encoding unset
+    # makes the import ask for it.
+    return replace(
+        sniffed,
+        format=replace(sniffed.format, encoding=None),
+        notes=(doubt, *sniffed.notes),
+        encoding_uncertain=True,
+    )
 
 
 def _inspect(

@@ -1,11 +1,16 @@
 """Read credit data where it lives: a PostgreSQL or SQLite database.
 
-A SQL source is a table or one SELECT query. It is only ever read: the
-PostgreSQL session is read-only with a statement timeout, and SQLite is
-opened read-only with a deadline. The query check below only produces a
-clear message early; the read-only session is what actually keeps the
-data safe. Connection URLs may hold a password, which never appears in
-a message, repr or exception text.
+A SQL source is a table or one SELECT query. It is only ever read: every
+PostgreSQL statement runs in a transaction that is read-only from its
+first statement, with a statement timeout set inside that transaction,
+and SQLite is opened read-only with a deadline. The query check below
+refuses writes and calls that change settings early, with a clear
+message; the read-only transaction is what actually keeps the data safe.
+
+SQLite files are only opened inside the folder an administrator names in
+CREDIT_DATA_SQLITE_DIR, never the app's own database, and PostgreSQL
+sources may not point at the app's own database. Connection URLs may hold
+a password: messages only ever show scheme://user@host:port/database.
 """
 
 from __future__ import annotations
@@ -20,12 +25,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, quote, unquote, urlsplit
 
 import ibis
 import ibis.expr.datatypes as dt
 import psycopg
 import sqlglot
+from django.conf import settings
+from psycopg import conninfo
 from sqlglot import exp
 
 from creditokr.creditdata.canonical import FieldType
@@ -42,6 +49,70 @@ from creditokr.creditdata.ingest.mapping import (
 from creditokr.creditdata.ingest.validation import Located, key_fields, validate
 
 DEFAULT_TIMEOUT = 60.0
+ENV_PREFIX = "env:"
+# env: may only name variables meant for SQL sources, so that a source
+# cannot read the server's other settings.
+ENV_NAME_PREFIX = "CREDITOKR_SOURCE_"
+HIDDEN = "(hidden)"
+SQLITE_OFF = (
+    "SQLite sources are turned off; an administrator sets "
+    "CREDIT_DATA_SQLITE_DIR to the folder that holds them."
+)
+SQLITE_REFUSED = (
+    "A SQLite source must be a file inside the folder set aside for SQLite "
+    "sources (CREDIT_DATA_SQLITE_DIR); this path is not allowed."
+)
+OWN_DATABASE = (
+    "This URL points at CreditOKR's own database; a source must be a separate database."
+)
+# Settings a PostgreSQL URL may carry after '?'. Others (passfile, service,
+# sslkey, options...) would make the server read local files or change the
+# session.
+_PG_PARAMS = frozenset(
+    {
+        "sslmode",
+        "application_name",
+        "connect_timeout",
+        "target_session_attrs",
+        "gssencmode",
+        "channel_binding",
+    }
+)
+_LOCAL_HOSTS = frozenset({"", "localhost", "127.0.0.1", "::1"})
+# Functions a query may not call: they change settings or state, read
+# server files, run SQL given as text, or contact other servers. Names
+# ending in "*" stand for every function starting so.
+_REFUSED_FUNCTIONS = (
+    "set_config",
+    "nextval",
+    "setval",
+    "currval",
+    "lastval",
+    "pg_advisory_*",
+    "pg_try_advisory_*",
+    "lo_*",
+    "pg_read_file",
+    "pg_read_binary_file",
+    "pg_ls_*",
+    "pg_stat_file",
+    "pg_file_*",
+    "dblink*",
+    "query_to_xml*",
+    "cursor_to_xml*",
+    "table_to_xml*",
+    "database_to_xml*",
+    "schema_to_xml*",
+    "pg_terminate_backend",
+    "pg_cancel_backend",
+    "pg_reload_conf",
+    "pg_rotate_logfile",
+    "pg_switch_wal",
+    "pg_create_restore_point",
+    "pg_promote",
+    "pg_notify",
+    "pg_sleep*",
+    "load_extension",
+)
 _WRITES = (
     exp.Insert,
     exp.Update,
@@ -74,8 +145,9 @@ _PG_TYPES: dict[int, dt.DataType] = {
 class SqlSource:
     """A table or a SELECT query in a database.
 
-    `url` is postgresql://..., postgres://..., sqlite:///path, or
-    env:VARNAME to read the URL from that environment variable.
+    `url` is postgresql://..., postgres://..., sqlite:///path (inside
+    CREDIT_DATA_SQLITE_DIR), or env:CREDITOKR_SOURCE_NAME to read the URL
+    from that environment variable.
     """
 
     url: str = field(repr=False)
@@ -96,28 +168,52 @@ class SqlSource:
 # URLs ----------------------------------------------------------------------
 
 
-def redact_url(url: str) -> str:
-    """`url` with any password replaced by ***."""
-    if url.startswith("env:"):
-        return url
+def _split(url: str) -> SplitResult | None:
+    """The parts of a URL, or None when `url` is not a URL we can read."""
     try:
         parts = urlsplit(url)
+        _ = parts.port  # raises ValueError when the port is not a number
     except ValueError:
-        return "(an unreadable URL)"
-    if parts.password is None:
+        return None
+    if not parts.scheme or not (parts.netloc or parts.path.startswith("/")):
+        return None
+    if any(ch.isspace() for ch in url):
+        return None
+    return parts
+
+
+def redact_url(url: str) -> str:
+    """`url` as scheme://user@host:port/database, with no password, query
+    or anything else; "(hidden)" when it is not a URL we can read.
+
+    env:NAME is shown as it is: the name, never the value.
+    """
+    if url.startswith(ENV_PREFIX):
         return url
+    parts = _split(url)
+    if parts is None:
+        return HIDDEN
+    user = f"{quote(unquote(parts.username), safe='')}@" if parts.username else ""
     host = parts.hostname or ""
-    if parts.port:
-        host += f":{parts.port}"
-    user = quote(parts.username or "", safe="")
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+    if ":" in host:
+        host = f"[{host}]"
+    port = f":{parts.port}" if parts.port is not None else ""
+    return f"{parts.scheme.lower()}://{user}{host}{port}{parts.path}"
 
 
 def resolve_url(url: str) -> str:
-    """The actual URL, reading env:VARNAME from the environment."""
-    if not url.startswith("env:"):
+    """The actual URL, reading env:NAME from the environment.
+
+    Only variables whose names start with CREDITOKR_SOURCE_ may be read.
+    """
+    if not url.startswith(ENV_PREFIX):
         return url
-    name = url[4:]
+    name = url.removeprefix(ENV_PREFIX)
+    if not name.startswith(ENV_NAME_PREFIX) or not name.isidentifier():
+        raise SourceError(
+            f"env: may only name an environment variable whose name starts "
+            f"with {ENV_NAME_PREFIX}, e.g. env:{ENV_NAME_PREFIX}LEDGER."
+        )
     value = os.environ.get(name)
     if not value:
         raise SourceError(f"The environment variable {name} is not set.")
@@ -125,16 +221,31 @@ def resolve_url(url: str) -> str:
 
 
 def _secrets(url: str) -> set[str]:
-    """The password of `url` as written and as decoded."""
+    """The password of `url` as written and as decoded, and the URL."""
+    found = {url}
     try:
         password = urlsplit(url).password
     except ValueError:
-        return set()
-    return {password, unquote(password)} if password else set()
+        password = None
+    if password:
+        found |= {password, unquote(password)}
+    for key, value in parse_qsl(_query_of(url)):
+        if key == "password" and value:
+            found.add(value)
+    return {s for s in found if s}
+
+
+def _query_of(url: str) -> str:
+    try:
+        return urlsplit(url).query
+    except ValueError:
+        return ""
 
 
 def _scrub(text: str, url: str) -> str:
-    for secret in _secrets(url):
+    """`text` with `url` shown redacted and any password as ***."""
+    text = text.replace(url, redact_url(url))
+    for secret in sorted(_secrets(url), key=len, reverse=True):
         text = text.replace(secret, "***")
     return text
 
@@ -160,7 +271,33 @@ def check_query(query: str, dialect: str) -> str:
         raise SourceError("The query must only read data; it contains a write.")
     if statement.find(exp.Lock) is not None:
         raise SourceError("The query must not lock rows (FOR UPDATE/SHARE).")
+    refused = sorted({n for n in _function_names(statement) if _is_refused(n)})
+    if refused:
+        raise SourceError(
+            f"The query calls {', '.join(refused)}, which a source query may "
+            "not use: such functions change settings or data, wait, read "
+            "server files or run other SQL."
+        )
     return query.strip().rstrip(";").strip()
+
+
+def _function_names(statement: Any) -> list[str]:
+    """The lower-case names of every function the statement calls."""
+    names = []
+    for node in statement.find_all(exp.Func):
+        name = node.name if isinstance(node, exp.Anonymous) else node.sql_name()
+        names.append(str(name).lower())
+    return names
+
+
+def _is_refused(name: str) -> bool:
+    for pattern in _REFUSED_FUNCTIONS:
+        if pattern.endswith("*"):
+            if name.startswith(pattern[:-1]):
+                return True
+        elif name == pattern:
+            return True
+    return False
 
 
 # Connections ---------------------------------------------------------------
@@ -193,13 +330,21 @@ def _connect(source: SqlSource, timeout: float) -> Iterator[_Open]:
     kind = _kind(url)
     try:
         if kind == "postgres":
+            _check_postgres_url(url)
             with _postgres(url, source, timeout) as opened:
                 yield opened
         else:
             with _sqlite(url, source, timeout) as opened:
                 yield opened
-    except SourceError as exc:
-        raise SourceError(_scrub(exc.message, url)) from None
+    except SourceError:
+        # Our own messages never hold the URL; scrubbing them would only
+        # garble words that happen to contain a short password.
+        raise
+    except ibis.common.exceptions.TableNotFound:
+        raise SourceError(
+            f"The database has no table or view named {source.table!r}. Check "
+            "the spelling and the schema (schema.table)."
+        ) from None
     except (psycopg.Error, sqlite3.Error, ibis.common.exceptions.IbisError) as exc:
         raise SourceError(_scrub(_explain(exc, timeout), url)) from None
 
@@ -212,16 +357,93 @@ def _explain(exc: Exception, timeout: float) -> str:
         )
     if isinstance(exc, psycopg.errors.ReadOnlySqlTransaction):
         return f"The source is read-only and refused to change data: {text}"
+    if isinstance(
+        exc, psycopg.errors.UndefinedTable | psycopg.errors.InvalidSchemaName
+    ):
+        return f"The database has no such table or schema: {text}"
     return f"The database refused the request: {text}"
+
+
+def _check_postgres_url(url: str) -> None:
+    """Refuse a URL we cannot read, with local-file settings, or pointing at
+    the app's own database."""
+    parts = _split(url)
+    if parts is None:
+        raise SourceError(
+            "The database URL cannot be read; check the port (a number) and "
+            "the form postgresql://user:password@host:5432/database."
+        )
+    extra = sorted({key for key, _ in parse_qsl(parts.query)} - _PG_PARAMS)
+    if extra:
+        raise SourceError(
+            f"The database URL may not set {', '.join(extra)}; after '?' it "
+            f"may only set {', '.join(sorted(_PG_PARAMS))}."
+        )
+    if _is_own_postgres(url):
+        raise SourceError(OWN_DATABASE)
+
+
+def _is_own_postgres(url: str) -> bool:
+    own = settings.DATABASES["default"]
+    if "postgresql" not in str(own.get("ENGINE", "")):
+        return False
+    try:
+        given = conninfo.conninfo_to_dict(url)
+    except psycopg.Error:
+        return False
+    name = str(given.get("dbname") or given.get("user") or "")
+    port = str(given.get("port") or 5432)
+    own_port = str(own.get("PORT") or 5432)
+    if name != str(own.get("NAME") or "") or port != own_port:
+        return False
+    own_host = _host_key(str(own.get("HOST") or ""))
+    hosts = str(given.get("host") or given.get("hostaddr") or "").split(",")
+    return any(_host_key(h) == own_host for h in hosts)
+
+
+def _host_key(host: str) -> str:
+    """Host names that reach the same server on this machine become one."""
+    host = host.strip().lower().strip("[]")
+    if host in _LOCAL_HOSTS or host.startswith("/"):
+        return "local"
+    return host
+
+
+class _GuardedConnection(psycopg.Connection[Any]):
+    """A connection whose every transaction is read-only from its start
+    and sets its own statement timeout.
+
+    Ibis runs each statement in `transaction()`; the connection is not in
+    autocommit and `read_only` is on, so psycopg opens each one with BEGIN
+    READ ONLY. A query that changes the session's defaults cannot make a
+    later transaction writable, and the timeout is set again in each
+    transaction with SET LOCAL, so a query cannot lift it for later ones.
+    """
+
+    timeout_ms: int = int(DEFAULT_TIMEOUT * 1000)
+
+    @contextmanager
+    def transaction(
+        self, savepoint_name: str | None = None, force_rollback: bool = False
+    ) -> Iterator[psycopg.Transaction]:
+        with super().transaction(savepoint_name, force_rollback) as tx:
+            self.execute(f"SET LOCAL statement_timeout = {int(self.timeout_ms)}")
+            yield tx
+
+
+def _open_postgres(url: str, timeout: float) -> _GuardedConnection:
+    con = _GuardedConnection.connect(url, autocommit=False, connect_timeout=10)
+    con.timeout_ms = max(1, int(timeout * 1000))
+    con.read_only = True
+    with con.transaction():
+        con.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+    return con
 
 
 @contextmanager
 def _postgres(url: str, source: SqlSource, timeout: float) -> Iterator[_Open]:
-    con = psycopg.connect(url, autocommit=True, connect_timeout=10)
+    con = _open_postgres(url, timeout)
     try:
-        with con.cursor() as cur:
-            cur.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
-            cur.execute(f"SET statement_timeout = {int(timeout * 1000)}")
         backend = ibis.postgres.from_connection(con)
         yield _Open(backend, _postgres_raw(con, backend, source), "postgres")
     finally:
@@ -234,7 +456,7 @@ def _postgres_raw(con: psycopg.Connection[Any], backend: Any, source: SqlSource)
     query = check_query(source.query or "", "postgres")
     # Ibis would learn the schema by creating a view, which a read-only
     # session forbids; the result description of an empty read is enough.
-    with con.cursor() as cur:
+    with con.transaction(), con.cursor() as cur:
         cur.execute(f"SELECT * FROM ({query}) AS q LIMIT 0")  # noqa: S608
         description = cur.description or []
     schema = {d.name: _PG_TYPES.get(d.type_code, dt.string) for d in description}
@@ -246,12 +468,48 @@ def _table(backend: Any, name: str) -> Any:
     return backend.table(table, database=schema or None)
 
 
+def sqlite_path(url: str) -> Path:
+    """The SQLite file a sqlite:/// URL names, if sources may open it.
+
+    The path is resolved (symbolic links and "..") and must lie inside
+    CREDIT_DATA_SQLITE_DIR; relative paths are taken from that folder. The
+    app's own database and everything else under VAR_DIR are refused unless
+    that folder is itself inside VAR_DIR. The refusal reads the same
+    whether or not the file exists.
+    """
+    folder = getattr(settings, "CREDIT_DATA_SQLITE_DIR", None)
+    if not folder:
+        raise SourceError(SQLITE_OFF)
+    allowed = Path(folder).resolve()
+    given = url.split(":///", 1)[1] if ":///" in url else ""
+    if not given or "\x00" in given:
+        raise SourceError(SQLITE_REFUSED)
+    path = (allowed / given).resolve()
+    if not path.is_relative_to(allowed) or path == allowed:
+        raise SourceError(SQLITE_REFUSED)
+    own = settings.DATABASES["default"]
+    own_file = "sqlite" in str(own.get("ENGINE", "")) and own.get("NAME")
+    if own_file and path == Path(str(own["NAME"])).resolve():
+        raise SourceError(SQLITE_REFUSED)
+    var_dir = getattr(settings, "VAR_DIR", None)
+    if var_dir is not None:
+        var = Path(var_dir).resolve()
+        inside_var = allowed.is_relative_to(var) and allowed != var
+        if path.is_relative_to(var) and not inside_var:
+            raise SourceError(SQLITE_REFUSED)
+    return path
+
+
 @contextmanager
 def _sqlite(url: str, source: SqlSource, timeout: float) -> Iterator[_Open]:
-    path = url.split(":///", 1)[1] if ":///" in url else ""
-    if not path or not Path(path).is_file():
-        raise SourceError(f"There is no SQLite database at {path or '(no path)'}.")
-    uri = f"file:{quote(str(Path(path).resolve()))}?mode=ro"
+    path = sqlite_path(url)
+    if not path.is_file():
+        folder = Path(str(settings.CREDIT_DATA_SQLITE_DIR)).resolve()
+        name = str(path.relative_to(folder))
+        raise SourceError(
+            f"There is no SQLite database named {name!r} in the SQLite sources folder."
+        )
+    uri = f"file:{quote(str(path))}?mode=ro"
     con = sqlite3.connect(uri, uri=True, timeout=timeout, check_same_thread=False)
     deadline = time.monotonic() + timeout
     con.set_progress_handler(lambda: int(time.monotonic() > deadline), 1000)

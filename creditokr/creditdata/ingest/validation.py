@@ -8,8 +8,10 @@ line in a file or by their key in a database.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import ibis
@@ -17,6 +19,9 @@ import ibis
 from creditokr.creditdata.canonical import Dataset, Field, FieldType
 from creditokr.creditdata.ingest.errors import RowError
 from creditokr.creditdata.ingest.mapping import (
+    DECIMAL,
+    FIRST_YEAR,
+    LAST_YEAR,
     LINE,
     PIECE,
     RAW,
@@ -27,6 +32,8 @@ from creditokr.creditdata.ingest.mapping import (
 from creditokr.creditdata.ingest.parsing import human_date_format
 
 TOTAL = "__total"
+# The canonical decimal's digits before the decimal point.
+MAX_WHOLE_DIGITS = DECIMAL.precision - DECIMAL.scale
 
 
 @dataclass(frozen=True)
@@ -160,7 +167,7 @@ class Validator:
         def describe(row: dict[str, Any]) -> str:
             value = row[RAW + f.name]
             fm = self.options.get((row[PIECE], f.name), FieldMapping())
-            return f"{value!r} {why_unreadable(f, fm)}"
+            return f"{value!r} {why_unreadable(f, fm, value)}"
 
         return describe
 
@@ -273,12 +280,25 @@ def _text_or_none(value: Any) -> str | None:
     return None if value is None else str(_plain(value))
 
 
-def why_unreadable(f: Field, fm: FieldMapping) -> str:
+def why_unreadable(f: Field, fm: FieldMapping, value: str | None = None) -> str:
+    """Why the text `value` could not be read as field `f`, to follow the
+    quoted value in a message."""
     if f.type in (FieldType.DATE, FieldType.TIMESTAMP):
+        if value is not None and _year_out_of_range(value, fm.date_format):
+            return (
+                f"is out of the supported range of dates (years {FIRST_YEAR} "
+                f"to {LAST_YEAR})"
+            )
         fmt = fm.date_format or "%Y-%m-%d"
         kind = "date" if f.type == FieldType.DATE else "date and time"
         return f"is not a {kind} in the format {human_date_format(fmt)}"
     if f.type in (FieldType.DECIMAL, FieldType.INTEGER):
+        if value is not None and _too_large(value, fm):
+            what = "an amount" if f.type == FieldType.DECIMAL else "this field"
+            return (
+                f"is too large for {what} (at most {MAX_WHOLE_DIGITS} digits "
+                "before the decimal point)"
+            )
         what = "a whole number" if f.type == FieldType.INTEGER else "a number"
         separators = f"decimal separator {fm.decimal_separator!r}"
         if fm.thousands_separator:
@@ -292,6 +312,54 @@ def why_unreadable(f: Field, fm: FieldMapping) -> str:
     if f.type == FieldType.CHOICE:
         return f"is not one of {', '.join(f.choices)}; map it to one of them"
     return "cannot be read"
+
+
+_ISO_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S.%f")
+
+
+def _year_out_of_range(text: str, fmt: str | None) -> bool:
+    """Whether `text` is a real date in `fmt` (ISO when None) whose year we
+    refuse. Years are matched as digits, so 0001 and 99999 both count."""
+    text = text.strip()
+    formats = (fmt,) if fmt else _ISO_FORMATS
+    for candidate in formats:
+        match = re.fullmatch(_format_pattern(candidate), text)
+        if match is not None and match.groupdict().get("year"):
+            year = int(match.group("year"))
+            return not FIRST_YEAR <= year <= LAST_YEAR
+    return False
+
+
+def _format_pattern(fmt: str) -> str:
+    """A regular expression loosely matching text in the strptime `fmt`,
+    with the four-digit-year part captured as `year`."""
+    parts = []
+    seen_year = False
+    for part in re.split(r"(%.)", fmt):
+        if part == "%Y" and not seen_year:
+            parts.append(r"(?P<year>[0-9]{1,6})")
+            seen_year = True
+        elif part == "%%":
+            parts.append("%")
+        elif len(part) == 2 and part.startswith("%"):
+            parts.append(r".+?")
+        else:
+            parts.append(re.escape(part))
+    return "".join(parts)
+
+
+def _too_large(text: str, fm: FieldMapping) -> bool:
+    """Whether `text` is a number with too many digits before the point."""
+    text = text.strip()
+    if fm.thousands_separator:
+        text = text.replace(fm.thousands_separator, "")
+    if fm.decimal_separator == ",":
+        text = text.replace(",", ".")
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return False
+    return number.is_finite() and abs(number) >= Decimal(10) ** MAX_WHOLE_DIGITS
 
 
 def validate(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -35,7 +35,6 @@ from creditokr.okrs.htmx import PageRequest
 
 logger = logging.getLogger(__name__)
 
-MAX_PERIODS = 240
 UNIT_LABELS = {
     "percent": "%",
     "days": "days",
@@ -89,6 +88,10 @@ class ExplorerForm(SeriesForm):
         start, end = cleaned.get("start"), cleaned.get("end")
         if start and end and end < start:
             self.add_error("end", "The range ends before it starts.")
+        elif start and end:
+            problem = services.span_problem(start, end)
+            if problem:
+                self.add_error("end", problem)
         return cleaned
 
     def setting_fields(self) -> list[forms.BoundField]:
@@ -100,6 +103,7 @@ class Outcome:
     points: list[SeriesPoint]
     conventions: list[str]
     version: str
+    filters: Filters = field(default_factory=Filters)
 
 
 @require_GET
@@ -169,6 +173,9 @@ def _compute(
         form.add_error(f"s-{error.setting}", error.message)
         return None, ""
     values = form.cleaned_data
+    filters = Filters(
+        segments=tuple(values["segments"]), products=tuple(values["products"])
+    )
     try:
         points, version = services.compute_series(
             source,
@@ -177,10 +184,7 @@ def _compute(
             values["grain"],
             values["start"],
             values["end"],
-            filters=Filters(
-                segments=tuple(values["segments"]),
-                products=tuple(values["products"]),
-            ),
+            filters=filters,
             payments=values.get("payments"),
         )
     except (services.FeedError, IngestError, ValueError) as error:
@@ -189,7 +193,7 @@ def _compute(
         logger.exception("KPI %s on source %s failed", kpi.key, source.pk)
         return None, f"The KPI could not be computed: {error}"
     conventions = kpi.conventions(cleaned)
-    return Outcome(points, conventions, version.label), ""
+    return Outcome(points, conventions, version.label, filters), ""
 
 
 def _chart(kpi: KPI, points: list[SeriesPoint]) -> dict[str, Any]:
@@ -234,9 +238,12 @@ def _csv(source: DataSource, kpi: KPI, outcome: Outcome) -> HttpResponse:
 
 def _csv_preamble(source: DataSource, kpi: KPI, outcome: Outcome) -> list[str]:
     unit = UNIT_LABELS.get(kpi.unit, kpi.unit)
+    shown = outcome.filters
     lines = [
         f"{kpi.label} ({unit}) from {source.name}",
         f"Data: {outcome.version}",
+        "Segments: " + (", ".join(shown.segments) or "all"),
+        "Products: " + (", ".join(shown.products) or "all"),
     ]
     return lines + [f"Convention: {c}" for c in outcome.conventions]
 

@@ -8,12 +8,12 @@ from http import HTTPStatus
 from typing import Any
 
 from django.contrib import messages
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Prefetch, Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from creditokr.creditdata import access
+from creditokr.creditdata import access, services
 from creditokr.creditdata.forms import SourceForm
 from creditokr.creditdata.models import DataImport, DataSource, SourceKind
 from creditokr.creditdata.views.common import (
@@ -52,7 +52,14 @@ def source_list(request: PageRequest) -> HttpResponse:
     )
     sources = (
         access.visible_sources(actor)
-        .annotate(feed_count=Count("feeds", distinct=True))
+        .annotate(
+            # Only key results this person may see count.
+            feed_count=Count(
+                "feeds",
+                filter=Q(feeds__key_result__in=okr_access.visible_key_results(actor)),
+                distinct=True,
+            )
+        )
         .prefetch_related(current)
     )
     rows = [
@@ -153,3 +160,23 @@ def source_detail(request: PageRequest, pk: int) -> HttpResponse:
         "can_map": can_manage and source.kind == SourceKind.SQL,
     }
     return render(request, "creditdata/source_detail.html", context)
+
+
+@require_POST
+def source_delete(request: PageRequest, pk: int) -> HttpResponse:
+    """Remove a source and its stored data, once no key result reads it.
+
+    Check-ins it wrote stay in their key results' history, with the
+    source's name in their provenance.
+    """
+    actor, source = managed_source(request, pk)
+    if request.POST.get("confirm") != "yes":
+        messages.error(request, "Tick the box to confirm; nothing was deleted.")
+        return redirect(source_url(source))
+    try:
+        services.delete_source(actor.user, source)
+    except services.FeedError as error:
+        messages.error(request, str(error))
+        return redirect(source_url(source))
+    messages.success(request, f"Deleted {quoted(source.name)} and its data.")
+    return redirect("data_sources")

@@ -28,6 +28,7 @@ MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 KEEP_SECONDS = 24 * 3600
 TOKEN = re.compile(r"[0-9a-f]{32}")
 NOTE_SUFFIX = ".json"
+CLAIMED_SUFFIX = ".importing"
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,15 @@ class Upload:
     @property
     def note(self) -> Path:
         return self.path.with_name(self.path.name + NOTE_SUFFIX)
+
+    @property
+    def claimed(self) -> Path:
+        return self.path.with_name(self.path.name + CLAIMED_SUFFIX)
+
+    @property
+    def importing(self) -> bool:
+        """Another request has taken this upload and is importing it."""
+        return not self.path.exists() and self.claimed.exists()
 
 
 def store(upload: UploadedFile[bytes], source: DataSource) -> Upload:
@@ -72,9 +82,26 @@ def find(source: DataSource, token: str) -> Upload:
         note = json.loads(note_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         raise Http404("No such upload, or it has expired.") from None
-    if note.get("source") != source.pk or not path.is_file():
+    found = Upload(token, path, source.pk, str(note.get("file_name", "")))
+    if note.get("source") != source.pk or not (path.is_file() or found.importing):
         raise Http404("No such upload, or it has expired.")
-    return Upload(token, path, source.pk, str(note.get("file_name", "")))
+    return found
+
+
+def claim(upload: Upload) -> Path | None:
+    """Take the upload for one import: renaming is atomic, so of two
+    requests importing the same upload at once only one gets the file."""
+    try:
+        upload.path.rename(upload.claimed)
+    except FileNotFoundError:
+        return None
+    return upload.claimed
+
+
+def release(upload: Upload, claimed: Path) -> None:
+    """Give a claimed upload back, e.g. after a refused import."""
+    if claimed.exists():
+        claimed.rename(upload.path)
 
 
 def remove(upload: Upload) -> None:

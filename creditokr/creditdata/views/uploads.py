@@ -83,6 +83,9 @@ def _too_big(size: int) -> str:
 def upload_map(request: PageRequest, pk: int, token: str) -> HttpResponse:
     source = file_source(request, pk)
     stored = upload_store.find(source, token)
+    if stored.importing:
+        messages.info(request, "This file is being imported.")
+        return redirect(source_url(source))
     posted = request.method == "POST"
     format_form = FormatForm(request.POST if posted else None)
     overrides = format_form.file_format() if posted else None
@@ -150,27 +153,38 @@ def _import(
     state: Any,
 ) -> HttpResponse:
     user = request.user
+    claimed = upload_store.claim(stored)
+    if claimed is None:
+        # A second click, or another tab: the first import has the file.
+        messages.info(request, "This file is already being imported.")
+        return redirect(source_url(source))
     try:
         outcome = services.deliver_file(
             user,  # type: ignore[arg-type]
             source,
-            stored.path,
+            claimed,
             stored.file_name,
             sniffed.format,
             read.mapping,
         )
     except IngestError as error:
+        upload_store.release(stored, claimed)
         context |= {"refused": error.message} | _screen(source, sniffed, state)
         code = HTTPStatus.BAD_REQUEST
         return render(request, "creditdata/upload_map.html", context, status=code)
 
+    except BaseException:
+        upload_store.release(stored, claimed)
+        raise
     if not outcome.accepted:
+        upload_store.release(stored, claimed)
         result = outcome.result
         context |= {"result": result, "errors": result.errors[:ERRORS_SHOWN]}
         context |= _screen(source, sniffed, state)
         code = HTTPStatus.BAD_REQUEST
         return render(request, "creditdata/upload_map.html", context, status=code)
 
+    claimed.unlink(missing_ok=True)
     upload_store.remove(stored)
     messages.success(request, delivery_message(outcome))
     return redirect(source_url(source))

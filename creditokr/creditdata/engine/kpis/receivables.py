@@ -292,6 +292,19 @@ class CollectionEffectiveness(KPI):
                 "numerator": numerator,
                 "denominator": denominator,
             }
+            if sales == 0 and end == 0:
+                # Nothing sold and nothing open at the end: either the
+                # period lies outside the data or the data ends in it.
+                points.append(
+                    empty_point(
+                        period,
+                        "no credit sales in the period and nothing open at its "
+                        "end; the data may not cover this period",
+                        rows=rows,
+                        detail=detail,
+                    )
+                )
+                continue
             if denominator == 0:
                 points.append(
                     empty_point(
@@ -303,6 +316,12 @@ class CollectionEffectiveness(KPI):
                     )
                 )
                 continue
+            note = ""
+            if begin == 0:
+                note = (
+                    "nothing was open at the start of the period; the data "
+                    "may start here"
+                )
             points.append(
                 SeriesPoint(
                     period=period,
@@ -311,6 +330,7 @@ class CollectionEffectiveness(KPI):
                     denominator=denominator,
                     rows=rows,
                     detail=detail,
+                    note=note,
                 )
             )
         return points
