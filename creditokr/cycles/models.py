@@ -1,6 +1,6 @@
 """Planning cycles on the fiscal calendar and their cadence events."""
 
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -106,6 +106,14 @@ class CadenceEvent(models.Model):
     )
     location = models.CharField(max_length=200, blank=True)
     notes = models.TextField(blank=True)
+    sequence = models.PositiveIntegerField(
+        default=0,
+        help_text="Goes up whenever the time, length, place or title changes, "
+        "so calendars replace their copy.",
+    )
+    cancelled_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set when the meeting is called off."
+    )
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
@@ -121,3 +129,11 @@ class CadenceEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} ({self.cycle})"
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.cancelled_at is not None

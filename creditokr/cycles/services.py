@@ -1,10 +1,11 @@
 """Creating cycles on the fiscal calendar, with their cadence events."""
 
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
+from django.utils import timezone
 
 from creditokr.accounts.models import Organisation, Team, User
 from creditokr.cycles.fiscal import FiscalPeriod, local_datetime
@@ -265,6 +266,11 @@ def _state_name(state: str) -> str:
     return CycleState(state).label.lower()
 
 
+# What a calendar shows of a meeting: changing any of these makes every
+# copy out of date, so the event's sequence goes up.
+CALENDAR_FIELDS = ("starts_at", "duration_minutes", "location", "title")
+
+
 def update_cadence_event(
     event: CadenceEvent,
     organisation: Organisation,
@@ -272,13 +278,57 @@ def update_cadence_event(
     day: date,
     at: time,
     user: User | None = None,
-) -> None:
+) -> bool:
     """Save a cadence event starting at `at` on `day`, organisation time.
 
     The start is stored in UTC; a time the clocks skip moves forward by the
-    length of the gap (see `fiscal.local_datetime`).
+    length of the gap (see `fiscal.local_datetime`). Returns whether the
+    meeting changed as calendars see it (time, length, place or title): its
+    sequence then goes up, and invitations already sent are out of date.
     """
     event.starts_at = local_datetime(day, at, organisation.zone)
     event.updated_by = user
     event.full_clean()
+    saved = CadenceEvent.objects.filter(pk=event.pk).values(*CALENDAR_FIELDS).first()
+    moved = saved is not None and any(
+        saved[name] != getattr(event, name) for name in CALENDAR_FIELDS
+    )
+    if moved:
+        event.sequence += 1
     event.save()
+    return moved
+
+
+def cancel_cadence_event(event: CadenceEvent, user: User | None = None) -> bool:
+    """Call a meeting off; returns False if it was already cancelled.
+
+    The event stays (calendars show it as cancelled for a while) and its
+    sequence goes up, so a calendar holding the earlier version takes the
+    cancellation as newer.
+    """
+    return _set_cancelled(event, timezone.now(), user)
+
+
+def restore_cadence_event(event: CadenceEvent, user: User | None = None) -> bool:
+    """Put a cancelled meeting back; returns False if it was not cancelled."""
+    return _set_cancelled(event, None, user)
+
+
+def _set_cancelled(
+    event: CadenceEvent, when: datetime | None, user: User | None
+) -> bool:
+    if (event.cancelled_at is None) == (when is None):
+        return False
+
+    changed = CadenceEvent.objects.filter(
+        pk=event.pk, cancelled_at__isnull=when is not None
+    ).update(
+        cancelled_at=when,
+        sequence=F("sequence") + 1,
+        updated_by=user,
+        updated_at=timezone.now(),
+    )
+    if changed:
+        event.refresh_from_db(fields=["cancelled_at", "sequence", "updated_at"])
+        event.updated_by = user
+    return bool(changed)

@@ -16,4 +16,7 @@ urlpatterns = [
         name="cycle_start_from_template",
     ),
     path("cadence/<id:pk>/edit/", views.cadence_edit, name="cadence_edit"),
+    path("cadence/<id:pk>/cancel/", views.cadence_cancel, name="cadence_cancel"),
+    path("cadence/<id:pk>/restore/", views.cadence_restore, name="cadence_restore"),
+    path("cadence/<id:pk>/invite/", views.cadence_invite, name="cadence_invite"),
 ]

@@ -2,11 +2,12 @@
 
 Everyone signed in sees every cycle (what is inside one is filtered by
 `okrs.access`). Administrators create cycles; managers and administrators
-move cycles along, open the next one, reschedule cadence events and load
-templates (managers only into teams they manage). A closed cycle is done:
-its meetings are not rescheduled and no template is loaded into it, until
-an administrator reopens it (steps it back to in review). Every change of
-state is confirmed first.
+move cycles along, open the next one, reschedule or cancel cadence events
+(and email invitations to them) and load templates (managers only into
+teams they manage). A closed cycle is done: its meetings are not changed
+and no template is loaded into it, until an administrator reopens it
+(steps it back to in review). Every change of state, and every
+cancellation, is confirmed first.
 
 The htmx rule is the same as for the OKR forms: an htmx request that is not
 boosted gets the form's container (status 200); anything else gets the whole
@@ -32,6 +33,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from creditokr.accounts.models import Team
+from creditokr.calendars import invitations
 from creditokr.cycles import moves, services
 from creditokr.cycles.fiscal import local_today
 from creditokr.cycles.forms import (
@@ -332,6 +334,7 @@ def cadence_edit(request: PageRequest, pk: int) -> HttpResponse:
         "title": f"Reschedule: {event.title}",
         "submit": "Save",
         "cycle": event.cycle,
+        "cadence_event": event,
     }
 
     if request.method != "POST":
@@ -339,7 +342,7 @@ def cadence_edit(request: PageRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return _show_form(request, form, context, status=HTTPStatus.BAD_REQUEST)
 
-    services.update_cadence_event(
+    moved = services.update_cadence_event(
         form.instance,
         organisation,
         day=form.local_day,
@@ -348,7 +351,80 @@ def cadence_edit(request: PageRequest, pk: int) -> HttpResponse:
     )
     local = _when(form.instance.starts_at, organisation.zone)
     messages.success(request, f"{event.title} now starts {local}.")
+    if moved and not form.instance.is_cancelled:
+        _report_sent(request, invitations.send_updates(form.instance), "an update")
     return _go_to(request, event.cycle)
+
+
+def _planner_and_event(request: PageRequest, pk: int) -> tuple[Actor, CadenceEvent]:
+    actor = access.actor_for(request.user)
+    _require_planner(actor)
+    event = get_object_or_404(CadenceEvent.objects.select_related("cycle"), pk=pk)
+    return actor, event
+
+
+def _refuse_closed(request: PageRequest, actor: Actor, cycle: Cycle) -> HttpResponse:
+    message = f"{cycle} is closed; its meetings are kept as they were."
+    return _refuse(request, actor, cycle, refusal=message)
+
+
+@require_POST
+def cadence_cancel(request: PageRequest, pk: int) -> HttpResponse:
+    """Call a meeting off and tell everyone invited, after a confirmation.
+
+    Like the state buttons, the page's button asks in the browser and sends
+    `confirm`; a POST without it gets a page asking first.
+    """
+    actor, event = _planner_and_event(request, pk)
+    if event.cycle.is_closed:
+        return _refuse_closed(request, actor, event.cycle)
+    if request.POST.get("confirm") != "yes":
+        return render(request, "cycles/confirm_cancel.html", {"event": event})
+
+    if not services.cancel_cadence_event(event, actor.user):
+        messages.info(request, f"{event.title} is already cancelled.")
+        return _go_to(request, event.cycle)
+    messages.success(request, f"{event.title} is cancelled.")
+    _report_sent(request, invitations.send_updates(event), "a cancellation")
+    return _go_to(request, event.cycle)
+
+
+@require_POST
+def cadence_restore(request: PageRequest, pk: int) -> HttpResponse:
+    """Put a cancelled meeting back and tell everyone invited."""
+    actor, event = _planner_and_event(request, pk)
+    if event.cycle.is_closed:
+        return _refuse_closed(request, actor, event.cycle)
+    if not services.restore_cadence_event(event, actor.user):
+        messages.info(request, f"{event.title} is not cancelled.")
+        return _go_to(request, event.cycle)
+    messages.success(request, f"{event.title} is on again.")
+    _report_sent(request, invitations.send_updates(event), "an update")
+    return _go_to(request, event.cycle)
+
+
+@require_POST
+def cadence_invite(request: PageRequest, pk: int) -> HttpResponse:
+    """Email the meeting, as an invitation, to everyone who attends it."""
+    actor, event = _planner_and_event(request, pk)
+    if event.cycle.is_closed:
+        return _refuse_closed(request, actor, event.cycle)
+    if event.is_cancelled:
+        messages.error(request, f"{event.title} is cancelled; restore it first.")
+        return _go_to(request, event.cycle)
+    sent = invitations.send_invitations(event)
+    if not sent:
+        messages.info(
+            request, "Everyone who attends already has this invitation (or no email)."
+        )
+    _report_sent(request, sent, "an invitation")
+    return _go_to(request, event.cycle)
+
+
+def _report_sent(request: PageRequest, sent: int, what: str) -> None:
+    if sent:
+        people = "1 person" if sent == 1 else f"{sent} people"
+        messages.info(request, f"Sent {what} to {people}.")
 
 
 # Templates
