@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha1sum
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck pytest install migrate demo worker clean
+.PHONY: run test lint typecheck pytest test-tools install migrate demo worker clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || scripts/make-venv $(VENV)
@@ -39,7 +39,10 @@ lint: install
 typecheck: install
 	$(BIN)/mypy creditokr tests
 
-pytest: install
+test-tools:
+	@scripts/test-tools
+
+pytest: install test-tools
 	$(BIN)/pytest -n auto
 
 test: lint typecheck pytest

@@ -1,7 +1,8 @@
 """Django settings for CreditOKR.
 
 Everything an administrator may change comes from an environment variable;
-a fresh checkout runs with none set (SQLite under var/, console email).
+a fresh checkout runs with none set (SQLite under var/, email
+written to files under var/mail/).
 """
 
 import sys
@@ -12,12 +13,16 @@ import django_stubs_ext
 from creditokr.core.env import (
     SettingError,
     env_bool,
+    env_chat_urls,
     env_choice,
     env_database,
-    env_import_path,
+    env_int,
     env_list,
+    env_mailer,
     env_origins,
     env_secret_key,
+    env_site_url,
+    env_str,
     env_time_zone,
     env_var_dir,
 )
@@ -34,6 +39,9 @@ try:
     SECRET_KEY = env_secret_key("SECRET_KEY", VAR_DIR / "secret_key")
     CREDENTIALS_KEY = env_secret_key("CREDENTIALS_KEY", VAR_DIR / "credentials_key")
     CREDIT_DATA_DIR = env_var_dir("CREDIT_DATA_DIR", VAR_DIR / "credit-data")
+    # SQL sources may only open SQLite files inside this folder; unset,
+    # SQLite sources are turned off.
+    CREDIT_DATA_SQLITE_DIR = env_str("CREDIT_DATA_SQLITE_DIR", "") or None
     DEBUG = env_bool("DEBUG", False)
     ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
     TIME_ZONE = env_time_zone("TIME_ZONE", "UTC")
@@ -41,13 +49,12 @@ try:
     CSRF_TRUSTED_ORIGINS = env_origins("CSRF_TRUSTED_ORIGINS", [])
     SECURE_COOKIES = env_bool("SECURE_COOKIES", False)
     LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", LOG_LEVELS)
-    MAILERS = {
-        "default": {
-            "BACKEND": env_import_path(
-                "EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
-            )
-        }
-    }
+    MAILERS = {"default": env_mailer("EMAIL_BACKEND", VAR_DIR / "mail")}
+    DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "creditokr@localhost")
+    SITE_URL = env_site_url("SITE_URL", "http://127.0.0.1:8000")
+    CHAT_URLS = env_chat_urls("CHAT_URLS")
+    REMINDER_LATE_CUTOFF_HOURS = env_int("REMINDER_LATE_CUTOFF_HOURS", 6, minimum=1)
+    REMINDER_LEASE_SECONDS = env_int("REMINDER_LEASE_SECONDS", 600, minimum=1)
 except SettingError as error:
     sys.exit(f"CreditOKR cannot start: {error}")
 
@@ -68,6 +75,8 @@ INSTALLED_APPS = [
     "creditokr.cycles",
     "creditokr.okrs",
     "creditokr.creditdata",
+    "creditokr.reminders",
+    "creditokr.calendars",
 ]
 
 MIDDLEWARE = [

@@ -26,4 +26,6 @@ urlpatterns = [
     path("", include("creditokr.okrs.edit_urls")),
     path("cycles/", include("creditokr.cycles.urls")),
     path("data/", include("creditokr.creditdata.urls")),
+    path("", include("creditokr.calendars.urls")),
+    path("", include("creditokr.reminders.urls")),
 ]

@@ -24,6 +24,8 @@ TODAY = date(2026, 11, 15)
 def _private_credit_data(settings, tmp_path):
     """Imported credit data goes to the test's own folder, never var/."""
     settings.CREDIT_DATA_DIR = tmp_path / "credit-data"
+    # SQLite data sources may be opened from the test's folder only.
+    settings.CREDIT_DATA_SQLITE_DIR = str(tmp_path)
 
 
 @pytest.fixture(autouse=True)

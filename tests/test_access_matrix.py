@@ -21,6 +21,8 @@ import time_machine
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from creditokr.accounts.models import Role
+from creditokr.calendars.feeds import create_feed
+from creditokr.calendars.models import FeedScope
 from creditokr.creditdata.models import DataSource, KeyResultFeed
 from creditokr.creditdata.services import upload_folder
 from creditokr.okrs.models import Initiative, Visibility
@@ -94,6 +96,11 @@ MATRIX: dict[str, Route] = {
     "data_source_create": route("GET", "", PLANNERS),
     "data_source_detail": route("GET", "source", TEAM),
     "data_source_edit": route("GET", "source", PLANNERS),
+    # The source feeds key results, so a manager's delete is refused with a
+    # message (302 back to it); others get 403 or 404.
+    "data_source_delete": route(
+        "POST", "source", PLANNERS, success=ACTION, data=(("confirm", "yes"),)
+    ),
     # The source above is a file source: its columns are mapped with each
     # upload, so the SQL mapping screen sends managers there.
     "data_source_mapping": route("GET", "source", PLANNERS, success=ACTION),
@@ -103,9 +110,30 @@ MATRIX: dict[str, Route] = {
     "data_feed": route("GET", "key_result", OKR_EDITORS),
     "data_feed_stop": route("POST", "key_result", OKR_EDITORS, success=ACTION),
     "data_feed_refresh": route("POST", "key_result", OKR_EDITORS, success=ACTION),
+    # Calendars: everyone makes and revokes their own feeds. Revoking names
+    # a feed of yours in the form; none is named here, which is a 404, the
+    # same answer as for someone else's feed.
+    "calendar_list": route("GET", "", EVERYONE),
+    "calendar_feed_create": route(
+        "POST", "", EVERYONE, success=ACTION, data=(("scope", "person"),)
+    ),
+    "calendar_feed_revoke": route("POST", "", EVERYONE, success=404),
+    "cadence_cancel": route(
+        "POST", "cadence", PLANNERS, success=ACTION, data=(("confirm", "yes"),)
+    ),
+    "cadence_restore": route("POST", "cadence", PLANNERS, success=ACTION),
+    "cadence_invite": route("POST", "cadence", PLANNERS, success=ACTION),
+    # Reminders: everyone chooses their own notifications.
+    "notification_preferences": route("GET", "", EVERYONE),
 }
 # Sign-in and sign-out are open to anyone by design.
 OPEN = {"login", "logout"}
+# A calendar feed answers without sign-in, but only to its secret token
+# (tested at the end of this file).
+OPEN |= {"calendar_feed"}
+# An unsubscribe link answers without sign-in, but only to a token signed
+# for one person and kind (tested at the end of this file).
+OPEN |= {"reminder_unsubscribe"}
 OBJECT_TARGETS = {"objective", "key_result", "initiative"}
 SOURCE_TARGETS = {"source", "upload"}  # hidden from people outside the team
 UPLOAD_TOKEN = "0123456789abcdef" * 2
@@ -319,3 +347,61 @@ def test_an_id_the_database_cannot_hold_is_not_found(client, people, name, pk):
     response = send(path, dict(row.data))
 
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("persona", [None, *PERSONAS])
+def test_a_calendar_feed_answers_anyone_with_its_token_and_only_that(
+    client, people, world, persona
+):
+    _feed, token = create_feed(people["member"], FeedScope.PERSON)
+    if persona is not None:
+        client.force_login(people[persona])
+
+    with time_machine.travel(datetime(2026, 11, 16, 12, tzinfo=UTC), tick=False):
+        valid = client.get(reverse("calendar_feed", args=[token]))
+        wrong = client.get(reverse("calendar_feed", args=[token + "0"]))
+
+    assert valid.status_code == 200
+    assert wrong.status_code == 404
+
+
+def test_a_team_only_objective_appears_in_no_feed_of_an_outsider(client, people, world):
+    hidden = world[Visibility.TEAM]
+    outsider = people["outsider"]
+    hidden["initiative"].assignee = outsider  # even work given to them
+    hidden["initiative"].due_date = date(2026, 12, 1)
+    hidden["initiative"].save()
+    tokens = [
+        create_feed(outsider, FeedScope.PERSON)[1],
+        create_feed(outsider, FeedScope.CYCLE, cycle=hidden["cycle"])[1],
+        create_feed(outsider, FeedScope.TEAM, team=outsider.memberships.get().team)[1],
+    ]
+
+    with time_machine.travel(datetime(2026, 11, 16, 12, tzinfo=UTC), tick=False):
+        feeds = [client.get(reverse("calendar_feed", args=[t])) for t in tokens]
+
+    for feed in feeds:
+        assert feed.status_code == 200
+        for item in ("objective", "key_result", "initiative"):
+            assert str(hidden[item]).encode() not in feed.content
+    assert b"Key result seen by Whole organisation" in feeds[1].content
+
+
+@pytest.mark.parametrize("persona", [None, *PERSONAS])
+def test_an_unsubscribe_link_answers_anyone_with_its_token_and_only_that(
+    client, people, world, persona
+):
+    from creditokr.reminders.models import Preference
+    from creditokr.reminders.tokens import make_token
+
+    token = make_token(people["member"].pk, "deadline")
+    if persona is not None:
+        client.force_login(people[persona])
+
+    valid = client.get(reverse("reminder_unsubscribe", args=[token]))
+    tampered = token[:-1] + ("A" if token[-1] != "A" else "B")
+    wrong = client.post(reverse("reminder_unsubscribe", args=[tampered]))
+
+    assert valid.status_code == 200
+    assert wrong.status_code == 404
+    assert not Preference.objects.exists()

@@ -234,3 +234,79 @@ def _write_new_key(key_file: Path) -> None:
         pass
     finally:
         os.unlink(temporary)
+
+
+def env_int(name: str, default: int, minimum: int = 0) -> int:
+    """A whole number no smaller than `minimum`."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise SettingError(f"{name}={raw!r} is not a whole number.") from None
+    if value < minimum:
+        raise SettingError(f"{name}={raw!r} must be {minimum} or more.")
+    return value
+
+
+def env_site_url(name: str, default: str) -> str:
+    """The address people reach the app at, used for links in messages."""
+    value = os.environ.get(name, default).rstrip("/")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise SettingError(
+            f"{name}={value!r} must be the app's address, like https://okr.example.com."
+        )
+    if parts.path or parts.query or parts.fragment:
+        raise SettingError(
+            f"{name}={value!r} must be only scheme and host, like "
+            "https://okr.example.com, with nothing after the host."
+        )
+    return value
+
+
+def env_chat_urls(name: str) -> list[str]:
+    """Comma-separated chat addresses (Slack, Teams...) apprise can use."""
+    if os.environ.get(name) is None:
+        return []
+
+    urls = env_list(name, [])
+    import apprise  # only needed when chat is configured
+
+    for url in urls:
+        if apprise.Apprise.instantiate(url) is None:
+            scheme = url.split("://", 1)[0]
+            raise SettingError(
+                f"{name} has an entry starting {scheme}:// that is not a chat "
+                "address we can use; see the README for Slack and Teams examples."
+            )
+    return urls
+
+
+SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+FILE_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+
+
+def env_mailer(name: str, default_folder: Path) -> dict[str, Any]:
+    """Django's MAILERS entry: the backend in `name` with its options.
+
+    SMTP reads EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD
+    and EMAIL_USE_TLS; the file backend (the default, so a fresh install
+    keeps what it would have sent) writes to EMAIL_FILE_PATH.
+    """
+    backend = env_import_path(name, FILE_BACKEND)
+    options: dict[str, Any] = {}
+    if backend == SMTP_BACKEND:
+        options = {
+            "host": env_str("EMAIL_HOST", "localhost"),
+            "port": env_int("EMAIL_PORT", 25, minimum=1),
+            "username": env_str("EMAIL_HOST_USER", ""),
+            "password": env_str("EMAIL_HOST_PASSWORD", ""),
+            "use_tls": env_bool("EMAIL_USE_TLS", False),
+            "timeout": 30,
+        }
+    elif backend == FILE_BACKEND:
+        options = {"file_path": str(env_var_dir("EMAIL_FILE_PATH", default_folder))}
+    return {"BACKEND": backend, "OPTIONS": options}

@@ -8,6 +8,7 @@ work in the database.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 import time
@@ -43,6 +44,12 @@ class Command(BaseCommand):
             metavar="JOB",
             help="Run only this job (may be given more than once).",
         )
+        parser.add_argument(
+            "--worker-name",
+            default="",
+            help="The name this worker claims work under, shown in the admin "
+            "(default: host name and process id).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         unknown = set(options["only"]) - set(JOBS)
@@ -54,6 +61,9 @@ class Command(BaseCommand):
             for name, job in JOBS.items()
             if not options["only"] or name in options["only"]
         ]
+        if options["worker_name"]:
+            # Jobs read it from the environment, as they run in this process.
+            os.environ["CREDITOKR_WORKER_NAME"] = options["worker_name"]
         stop = threading.Event()
 
         def request_stop(signum: int, frame: FrameType | None) -> None:
