@@ -144,6 +144,29 @@ def empty_point(period: Period, note: str, rows: int = 0, **extra: Any) -> Serie
     return SeriesPoint(period=period, value=None, rows=rows, note=note, **extra)
 
 
+def share_point(
+    period: Period,
+    numerator: float,
+    denominator: float,
+    *,
+    rows: int,
+    detail: dict[str, Any],
+    when_empty: str,
+) -> SeriesPoint:
+    """A percentage of a period, or no value (with `when_empty` as the
+    note) when there is nothing to divide by."""
+    if denominator <= 0:
+        return empty_point(period, when_empty, rows=rows, detail=detail)
+    return SeriesPoint(
+        period=period,
+        value=ratio(numerator, denominator),
+        numerator=numerator,
+        denominator=denominator,
+        rows=rows,
+        detail=detail,
+    )
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return float(value)

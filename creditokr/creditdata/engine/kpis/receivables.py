@@ -13,6 +13,7 @@ from creditokr.creditdata.engine.kpis.base import (
     Tables,
     empty_point,
     ratio,
+    share_point,
 )
 from creditokr.creditdata.engine.kpis.ledger import (
     LEDGER_CONVENTIONS,
@@ -426,21 +427,14 @@ class ReceivablesAging(KPI):
             buckets = {name: balances[(period.end, name)] for name, _, _ in AR_BUCKETS}
             part = balances[(period.end, settings["bucket"])]
             detail = {"buckets": buckets, "total_ar": total}
-            if total <= 0:
-                points.append(
-                    empty_point(
-                        period, "no unpaid receivables", rows=count, detail=detail
-                    )
-                )
-                continue
             points.append(
-                SeriesPoint(
-                    period=period,
-                    value=ratio(part, total),
-                    numerator=part,
-                    denominator=total,
+                share_point(
+                    period,
+                    part,
+                    total,
                     rows=count,
                     detail=detail,
+                    when_empty="no unpaid receivables",
                 )
             )
         return points

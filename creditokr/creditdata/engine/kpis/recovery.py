@@ -10,12 +10,11 @@ from creditokr.creditdata.engine.contract import Filters, Period, SeriesPoint
 from creditokr.creditdata.engine.kpis.base import (
     KPI,
     Tables,
-    empty_point,
     fetch,
     filtered,
     number,
     period_index,
-    ratio,
+    share_point,
 )
 from creditokr.creditdata.engine.settings import Setting
 
@@ -120,24 +119,14 @@ class RecoveryRate(KPI):
                 "net_recoveries": recovered + sold - fees,
             }
             rows = int(number(row.get("rows")))
-            if charged == 0:
-                points.append(
-                    empty_point(
-                        period,
-                        "no charge-offs in this period",
-                        rows=rows,
-                        detail=detail,
-                    )
-                )
-                continue
             points.append(
-                SeriesPoint(
-                    period=period,
-                    value=ratio(total, charged),
-                    numerator=total,
-                    denominator=charged,
+                share_point(
+                    period,
+                    total,
+                    charged,
                     rows=rows,
                     detail=detail,
+                    when_empty="no charge-offs in this period",
                 )
             )
         return points

@@ -24,7 +24,7 @@ from creditokr.creditdata.engine.kpis.base import (
     fetch,
     filtered,
     number,
-    ratio,
+    share_point,
     state_of,
 )
 from creditokr.creditdata.engine.kpis.snapshots import (
@@ -259,19 +259,15 @@ class RollRate(_TransitionKPI):
             "to_as_of": window[-1].isoformat(),
             "matrix": matrix,
         }
-        if denominator == 0:
-            return empty_point(
-                period,
-                f"no accounts in {source} at the earlier snapshot",
-                detail=detail,
-            )
-        return SeriesPoint(
-            period=period,
-            value=ratio(numerator, denominator),
-            numerator=numerator,
-            denominator=denominator,
-            rows=int(sum(sum(r.values()) for r in matrix.values())),
+        return share_point(
+            period,
+            numerator,
+            denominator,
+            rows=0
+            if denominator == 0
+            else int(sum(sum(r.values()) for r in matrix.values())),
             detail=detail,
+            when_empty=f"no accounts in {source} at the earlier snapshot",
         )
 
 
@@ -349,15 +345,11 @@ class CureRate(_TransitionKPI):
             "to_as_of": window[-1].isoformat(),
             "outcome": dict(outcome),
         }
-        if delinquent == 0:
-            return empty_point(
-                period, "no delinquent accounts at the earlier snapshot", detail=detail
-            )
-        return SeriesPoint(
-            period=period,
-            value=ratio(cured, delinquent),
-            numerator=cured,
-            denominator=delinquent,
+        return share_point(
+            period,
+            cured,
+            delinquent,
             rows=int(delinquent),
             detail=detail,
+            when_empty="no delinquent accounts at the earlier snapshot",
         )
