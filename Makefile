@@ -29,7 +29,8 @@ run: demo
 	@echo "  CreditOKR is starting on http://$(HOST):$(PORT)/"
 	@$(BIN)/creditokr demo_workspace --sign-in-help
 	@echo
-	@$(BIN)/creditokr worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT; \
+	@export SITE_URL="$${SITE_URL:-http://$(HOST):$(PORT)}"; \
+	$(BIN)/creditokr worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT; \
 	$(BIN)/uvicorn creditokr.asgi:application --host $(HOST) --port $(PORT) --lifespan off --no-access-log
 
 lint: install

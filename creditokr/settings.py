@@ -53,8 +53,12 @@ try:
     DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "creditokr@localhost")
     SITE_URL = env_site_url("SITE_URL", "http://127.0.0.1:8000")
     CHAT_URLS = env_chat_urls("CHAT_URLS")
-    REMINDER_LATE_CUTOFF_HOURS = env_int("REMINDER_LATE_CUTOFF_HOURS", 6, minimum=1)
-    REMINDER_LEASE_SECONDS = env_int("REMINDER_LEASE_SECONDS", 600, minimum=1)
+    REMINDER_LATE_CUTOFF_HOURS = env_int(
+        "REMINDER_LATE_CUTOFF_HOURS", 6, minimum=1, maximum=24 * 31
+    )
+    REMINDER_LEASE_SECONDS = env_int(
+        "REMINDER_LEASE_SECONDS", 600, minimum=1, maximum=24 * 3600
+    )
 except SettingError as error:
     sys.exit(f"CreditOKR cannot start: {error}")
 

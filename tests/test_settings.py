@@ -440,3 +440,25 @@ def test_the_log_level_may_be_given_in_any_case(tmp_path):
     result = start(tmp_path, LOG_LEVEL="debug")
 
     assert result.returncode == 0, result.stderr
+
+
+def test_a_bad_chat_address_is_refused_without_repeating_it(monkeypatch):
+    from creditokr.core.env import SettingError, env_chat_urls
+
+    secret = "hooks.slack.com/services/T000/B000/XXXXSECRETXXXX"
+    monkeypatch.setenv("CHAT_URLS", secret)
+
+    with pytest.raises(SettingError) as refused:
+        env_chat_urls("CHAT_URLS")
+
+    assert "SECRET" not in str(refused.value)
+    assert "not a chat address" in str(refused.value)
+
+
+def test_whole_numbers_have_an_upper_bound(monkeypatch):
+    from creditokr.core.env import SettingError, env_int
+
+    monkeypatch.setenv("EMAIL_PORT", "99999")
+
+    with pytest.raises(SettingError, match="must be 65535 or less"):
+        env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)

@@ -236,8 +236,8 @@ def _write_new_key(key_file: Path) -> None:
         os.unlink(temporary)
 
 
-def env_int(name: str, default: int, minimum: int = 0) -> int:
-    """A whole number no smaller than `minimum`."""
+def env_int(name: str, default: int, minimum: int = 0, maximum: int = 10**6) -> int:
+    """A whole number from `minimum` to `maximum`."""
     raw = os.environ.get(name)
     if raw is None:
         return default
@@ -248,6 +248,8 @@ def env_int(name: str, default: int, minimum: int = 0) -> int:
         raise SettingError(f"{name}={raw!r} is not a whole number.") from None
     if value < minimum:
         raise SettingError(f"{name}={raw!r} must be {minimum} or more.")
+    if value > maximum:
+        raise SettingError(f"{name}={raw!r} must be {maximum} or less.")
     return value
 
 
@@ -277,10 +279,12 @@ def env_chat_urls(name: str) -> list[str]:
 
     for url in urls:
         if apprise.Apprise.instantiate(url) is None:
-            scheme = url.split("://", 1)[0]
+            # Only a real scheme is named: the rest may hold a webhook secret.
+            scheme, found, _ = url.partition("://")
+            start = f" starting {scheme}://" if found and scheme.isalnum() else ""
             raise SettingError(
-                f"{name} has an entry starting {scheme}:// that is not a chat "
-                "address we can use; see the README for Slack and Teams examples."
+                f"{name} has an entry{start} that is not a chat address we "
+                "can use; see the README for Slack and Teams examples."
             )
     return urls
 
@@ -301,7 +305,7 @@ def env_mailer(name: str, default_folder: Path) -> dict[str, Any]:
     if backend == SMTP_BACKEND:
         options = {
             "host": env_str("EMAIL_HOST", "localhost"),
-            "port": env_int("EMAIL_PORT", 25, minimum=1),
+            "port": env_int("EMAIL_PORT", 25, minimum=1, maximum=65535),
             "username": env_str("EMAIL_HOST_USER", ""),
             "password": env_str("EMAIL_HOST_PASSWORD", ""),
             "use_tls": env_bool("EMAIL_USE_TLS", False),

@@ -128,11 +128,17 @@ class Report:
         return cls(cycles, cards, list(recent.order_by("-created_at")))
 
     def current_cycle(self, day: date) -> Cycle | None:
-        """The quarter running on day, else the fiscal year."""
+        """The running cycle with most objectives, as the dashboard opens
+        on; a quarter wins a tie over the fiscal year."""
         running = [c for c in self.cycles if c.contains(day)]
-        quarters = [c for c in running if c.kind == CycleKind.QUARTER]
-        chosen = quarters or running
-        return chosen[0] if chosen else None
+        running.sort(
+            key=lambda c: (
+                -len(self.cards.get(c.pk, [])),
+                c.kind != CycleKind.QUARTER,
+                c.start_date,
+            )
+        )
+        return running[0] if running else None
 
     def for_person(self, person: Person, day: date) -> dict[str, Any] | None:
         cycle = self.current_cycle(day)

@@ -9,6 +9,7 @@ the same Message-ID, so a resend after a crash is recognisably the same
 message.
 """
 
+import hashlib
 import logging
 import os
 import re
@@ -218,9 +219,12 @@ def _finish_attempt(
 
 
 def message_id(delivery: Delivery) -> str:
-    """The same Message-ID every time this delivery is sent."""
+    """The same Message-ID every time this delivery is sent, and never the
+    same as another installation's (a reinstall or a staging copy starts
+    its ids again): the install's part comes from its secret key."""
     host = urlsplit(settings.SITE_URL).hostname or "localhost"
-    return f"<delivery-{delivery.pk}.{delivery.kind}@{host}>"
+    install = hashlib.sha256(f"message-id:{settings.SECRET_KEY}".encode()).hexdigest()
+    return f"<delivery-{delivery.pk}.{delivery.kind}.{install[:12]}@{host}>"
 
 
 CALENDAR = "text/calendar"
@@ -279,8 +283,28 @@ def send_email(delivery: Delivery) -> None:
         raise RuntimeError("the mail server accepted nothing")
 
 
+CHAT_NOTICES = {
+    "check_in": "check-ins are due",
+    "deadline": "a deadline is coming up",
+    "overdue": "something is overdue",
+    "review": "a review meeting is tomorrow",
+    "digest": "the weekly digest is ready",
+    "mention": "someone mentioned you",
+}
+
+
+def chat_text(delivery: Delivery) -> tuple[str, str]:
+    """A short notice for a shared chat channel: who and what kind, never
+    the items themselves (a channel's members may not see them) nor the
+    person's unsubscribe link. The details are one click away."""
+    person = delivery.recipient.get_full_name() or delivery.recipient.username
+    what = CHAT_NOTICES.get(delivery.kind, "there is something new")
+    link = f"{settings.SITE_URL}/my-work/"
+    return f"CreditOKR: {person}", f"{person}: {what} in CreditOKR. {link}"
+
+
 def send_chat(delivery: Delivery, urls: Sequence[str] | None = None) -> None:
-    """Post the plain text to every configured chat address."""
+    """Post a short notice to every configured chat address."""
     import apprise  # loaded only by workers that send chat
 
     notifier = apprise.Apprise()
@@ -288,5 +312,6 @@ def send_chat(delivery: Delivery, urls: Sequence[str] | None = None) -> None:
         notifier.add(url)
     if not len(notifier):
         raise ChatError("no usable chat address is configured")
-    if not notifier.notify(body=delivery.text, title=delivery.subject):
+    title, body = chat_text(delivery)
+    if not notifier.notify(body=body, title=title):
         raise ChatError("the chat service refused the message")

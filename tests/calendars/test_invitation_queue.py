@@ -76,4 +76,4 @@ def test_a_queued_invitation_is_sent_as_a_calendar_request(people, quarter, team
     assert isinstance(data, bytes)
     calendar, _ = parse_both(data)
     assert calendar["METHOD"] == "REQUEST"
-    assert message["Message-ID"].startswith(f"<delivery-{delivery.pk}.invitation@")
+    assert message["Message-ID"].startswith(f"<delivery-{delivery.pk}.invitation.")

@@ -112,3 +112,20 @@ def test_senior_managers_with_other_roles_are_not_subscribed(senior, okrs):
     plan_at(MONDAY_8AM)
 
     assert deliveries(kind=Kind.DIGEST) == []
+
+
+def test_the_digest_covers_the_cycle_that_holds_the_objectives(
+    senior, fiscal_year, quarter, teams, people
+):
+    # The running quarter is empty; the team plans in the fiscal year, so
+    # the digest, like the dashboard, opens on the year.
+    yearly = make_objective(
+        fiscal_year, teams["credit_risk"], people["member"], title="Yearly goal"
+    )
+    make_key_result(yearly, people["member"])
+
+    plan_at(MONDAY_8AM)
+
+    (sent,) = deliveries(kind=Kind.DIGEST)
+    assert sent.subject == "Weekly OKR digest: FY2027, week of 16 Nov 2026"
+    assert "Yearly goal (Credit Risk)" in sent.text

@@ -1,8 +1,10 @@
 """Sending stored deliveries: claims, records, retries and the lease."""
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.conf import settings
 from django.core import mail
 
 from creditokr.reminders.delivery import enqueue
@@ -64,8 +66,11 @@ def test_a_sent_email_has_both_parts_its_headers_and_attachment(queued):
     assert email.alternatives[0][0] == "<p>Plain words</p>"
     assert email.attachments[0].filename == "note.txt"
     assert email.attachments[0].content == "hello"
+    # The delivery, its kind and this installation's own part (from its
+    # secret key), so two installations never share a Message-ID.
+    install = hashlib.sha256(f"message-id:{settings.SECRET_KEY}".encode()).hexdigest()
     assert email.extra_headers["Message-ID"] == (
-        f"<delivery-{queued.pk}.check_in@okr.example.test>"
+        f"<delivery-{queued.pk}.check_in.{install[:12]}@okr.example.test>"
     )
     queued.refresh_from_db()
     assert queued.status == Status.SENT
