@@ -40,7 +40,7 @@ def notification_preferences(request: HttpRequest) -> HttpResponse:
 
 @login_not_required
 @csrf_exempt  # mail programs post RFC 8058 one-click requests without a form
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """GET asks to confirm; POST (a person or their mail program) stops it.
 

@@ -61,6 +61,13 @@ def test_the_unsubscribe_link_asks_first_without_sign_in(client, people):
     assert not Preference.objects.exists()
 
 
+def test_a_link_checker_s_head_request_changes_nothing(client, people):
+    response = client.head(link(people["member"].pk, Kind.DEADLINE))
+
+    assert response.status_code == 200
+    assert not Preference.objects.exists()
+
+
 def test_the_unsubscribe_link_stops_only_that_kind_for_that_person(client, people):
     response = client.post(link(people["member"].pk, Kind.DEADLINE))
 
