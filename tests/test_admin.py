@@ -9,6 +9,7 @@ check-in history is read-only; only superusers delete OKRs.
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -469,3 +470,42 @@ def test_cycles_made_under_an_older_calendar_still_open_in_the_admin(
     organisation.save()
 
     assert admin_site.get(change_url(cycle)).status_code == 200
+
+
+# Cycles: a meeting moved in the admin is newer for calendars
+
+
+def cycle_form(client, cycle) -> dict[str, Any]:
+    """The cycle page as posted back, with each meeting's start in the two
+    boxes (date, time) the admin shows it in: the organisation's zone."""
+    response = client.get(change_url(cycle))
+    data = form_data(response)
+    zone = ZoneInfo("Europe/London")
+    for inline in response.context["inline_admin_formsets"]:
+        for form in inline.formset.forms:
+            start = form["starts_at"].value().astimezone(zone)
+            day, at = start.date(), start.time()
+            data[form.add_prefix("starts_at_0")] = str(day)
+            data[form.add_prefix("starts_at_1")] = str(at)
+    return data
+
+
+def test_moving_a_meeting_in_the_admin_raises_its_sequence(admin_site, quarter):
+    event = quarter.cadence_events.order_by("starts_at").first()
+    assert event is not None
+    data = cycle_form(admin_site, quarter)
+    prefix = next(
+        key.removesuffix("-id")
+        for key, value in data.items()
+        if key.endswith("-id") and value == str(event.pk)
+    )
+
+    notes_only = data | {f"{prefix}-notes": "Bring the watch list."}
+    assert admin_site.post(change_url(quarter), notes_only).status_code == 302
+    event.refresh_from_db()
+    assert (event.notes, event.sequence) == ("Bring the watch list.", 0)
+
+    moved = cycle_form(admin_site, quarter) | {f"{prefix}-location": "Room 4"}
+    assert admin_site.post(change_url(quarter), moved).status_code == 302
+    event.refresh_from_db()
+    assert (event.location, event.sequence) == ("Room 4", 1)

@@ -289,13 +289,20 @@ def update_cadence_event(
     event.starts_at = local_datetime(day, at, organisation.zone)
     event.updated_by = user
     event.full_clean()
+    moved = bump_sequence_if_moved(event)
+    event.save()
+    return moved
+
+
+def bump_sequence_if_moved(event: CadenceEvent) -> bool:
+    """Raise an unsaved event's sequence if calendars would see it changed
+    (time, length, place or title) against what is stored."""
     saved = CadenceEvent.objects.filter(pk=event.pk).values(*CALENDAR_FIELDS).first()
     moved = saved is not None and any(
         saved[name] != getattr(event, name) for name in CALENDAR_FIELDS
     )
     if moved:
         event.sequence += 1
-    event.save()
     return moved
 
 
