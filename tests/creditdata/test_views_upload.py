@@ -124,7 +124,7 @@ def test_an_accepted_file_becomes_the_current_import(client, people, tape_source
     assert current.file_name == "tape.csv"
     page = client.get(response["Location"])
     assert "Imported 8 rows (data from 31 Jan 2026 to 28 Feb 2026)." in page.text
-    assert "0 key results refreshed" in page.text
+    assert "No key result is fed by this source yet." in page.text
     # The upload is gone once imported.
     assert client.get(map_url).status_code == 404
 

@@ -72,6 +72,8 @@ def sql_reads(source: DataSource) -> str:
 
 def refresh_summary(refreshed: list[RefreshOutcome]) -> str:
     """What refreshing the key results fed by a source did, in a sentence."""
+    if not refreshed:
+        return "No key result is fed by this source yet."
     written = sum(r.written for r in refreshed)
     failed = [r for r in refreshed if r.error]
     text = (
