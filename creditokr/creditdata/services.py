@@ -8,7 +8,6 @@ is new, so running it twice on the same data writes nothing.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import shutil
@@ -28,13 +27,12 @@ from django.utils import timezone
 
 from creditokr.accounts.models import Organisation, User
 from creditokr.creditdata import credentials
-from creditokr.creditdata.canonical import DATASETS
 from creditokr.creditdata.engine.contract import Filters, SeriesPoint
 from creditokr.creditdata.engine.kpis import get_kpi
 from creditokr.creditdata.engine.periods import periods_for
 from creditokr.creditdata.engine.sandbox import open_files
 from creditokr.creditdata.ingest import sql_source
-from creditokr.creditdata.ingest.importer import ImportResult, import_file
+from creditokr.creditdata.ingest.importer import ImportResult, file_sha256, import_file
 from creditokr.creditdata.ingest.mapping import Mapping as ColumnMapping
 from creditokr.creditdata.ingest.readers import FileFormat
 from creditokr.creditdata.models import (
@@ -46,7 +44,7 @@ from creditokr.creditdata.models import (
 )
 from creditokr.cycles.fiscal import local_today
 from creditokr.okrs import services as okr_services
-from creditokr.okrs.models import CheckIn, CheckInSource, KeyResult
+from creditokr.okrs.models import CheckInSource, KeyResult
 from creditokr.okrs.progress import Kind
 
 logger = logging.getLogger(__name__)
@@ -476,7 +474,7 @@ class _ReadingContext:
 def jsonable(values: Mapping[str, Any]) -> dict[str, Any]:
     """Settings as JSON can hold them: decimals as their exact text."""
     return {
-        key: str(value) if isinstance(value, Decimal) else value
+        key: format(value, "f") if isinstance(value, Decimal) else value
         for key, value in values.items()
     }
 
@@ -590,14 +588,6 @@ def _write_point(
     return True
 
 
-def latest_data_check_in(key_result: KeyResult) -> CheckIn | None:
-    return (
-        CheckIn.objects.filter(key_result=key_result, source=CheckInSource.DATA)
-        .order_by("-as_of", "-created_at", "-pk")
-        .first()
-    )
-
-
 # Housekeeping
 
 
@@ -623,18 +613,6 @@ def delete_source(user: User, source: DataSource) -> None:
 
 def source_folder(source: DataSource) -> Path:
     return Path(settings.CREDIT_DATA_DIR) / f"source-{source.pk}"
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def dataset_label(key: str) -> str:
-    return DATASETS[key].label
 
 
 def upload_folder() -> Path:

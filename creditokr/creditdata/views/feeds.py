@@ -8,7 +8,6 @@ stopping a feed leaves every check-in it wrote in the history.
 from __future__ import annotations
 
 import logging
-from decimal import Decimal
 from http import HTTPStatus
 from typing import Any
 
@@ -179,7 +178,7 @@ def _try_save(
         "source": values["source"],
         "payments_source": values.get("payments_source"),
         "kpi": form.chosen.key,
-        "settings": _jsonable(cleaned),
+        "settings": services.jsonable(cleaned),
         "segments": values["segments"],
         "products": values["products"],
         "grain": values["grain"],
@@ -200,14 +199,6 @@ def _try_save(
     intro = f"{quoted(key_result.title)} is now fed by {form.chosen.label} from "
     _report(request, outcome, intro + f"{quoted(values['source'].name)}.")
     return redirect(objective_url(key_result.objective_id, f"kr-{key_result.pk}"))
-
-
-def _jsonable(settings: dict[str, Any]) -> dict[str, Any]:
-    """Settings as JSON can keep them: decimals as their exact text."""
-    return {
-        name: format(value, "f") if isinstance(value, Decimal) else value
-        for name, value in settings.items()
-    }
 
 
 def _report(request: PageRequest, outcome: services.RefreshOutcome, intro: str) -> None:
