@@ -13,6 +13,7 @@ import django_stubs_ext
 from creditokr.core.env import (
     SettingError,
     env_bool,
+    env_channel_layers,
     env_chat_urls,
     env_choice,
     env_database,
@@ -59,6 +60,7 @@ try:
     REMINDER_LEASE_SECONDS = env_int(
         "REMINDER_LEASE_SECONDS", 600, minimum=1, maximum=24 * 3600
     )
+    CHANNEL_LAYERS = env_channel_layers("REDIS_URL")
 except SettingError as error:
     sys.exit(f"CreditOKR cannot start: {error}")
 
@@ -74,6 +76,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "auditlog",
     "creditokr.core",
     "creditokr.accounts",
     "creditokr.cycles",
@@ -81,6 +84,7 @@ INSTALLED_APPS = [
     "creditokr.creditdata",
     "creditokr.reminders",
     "creditokr.calendars",
+    "creditokr.activity",
 ]
 
 MIDDLEWARE = [
@@ -92,6 +96,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "auditlog.middleware.AuditlogMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "creditokr.accounts.middleware.ViewerTimeZoneMiddleware",
@@ -99,6 +104,9 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "creditokr.urls"
 ASGI_APPLICATION = "creditokr.asgi.application"
+
+# The change history is written by django-auditlog into our own model.
+AUDITLOG_LOGENTRY_MODEL = "activity.ChangeRecord"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"

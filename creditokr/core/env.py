@@ -314,3 +314,28 @@ def env_mailer(name: str, default_folder: Path) -> dict[str, Any]:
     elif backend == FILE_BACKEND:
         options = {"file_path": str(env_var_dir("EMAIL_FILE_PATH", default_folder))}
     return {"BACKEND": backend, "OPTIONS": options}
+
+
+def env_channel_layers(name: str) -> dict[str, Any]:
+    """Django Channels' layer: in-process by default, Redis when `name` is set.
+
+    The in-process layer reaches only the process it runs in; with several
+    app processes behind a proxy, set REDIS_URL so they share live updates.
+    """
+    url = os.environ.get(name, "").strip()
+    if not url:
+        return {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("redis", "rediss", "unix") or not (
+        parts.netloc or parts.path
+    ):
+        raise SettingError(
+            f"{name} must be a Redis address like redis://127.0.0.1:6379/0."
+        )
+    return {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [url], "prefix": "creditokr"},
+        }
+    }
