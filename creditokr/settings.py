@@ -85,6 +85,8 @@ INSTALLED_APPS = [
     "creditokr.reminders",
     "creditokr.calendars",
     "creditokr.activity",
+    "creditokr.collab",
+    "creditokr.live",
 ]
 
 MIDDLEWARE = [
@@ -107,6 +109,9 @@ ASGI_APPLICATION = "creditokr.asgi.application"
 
 # The change history is written by django-auditlog into our own model.
 AUDITLOG_LOGENTRY_MODEL = "activity.ChangeRecord"
+# auditlog's own migrations would create its default log table, unused here
+# and in the way of a database flush; its models are swapped for ours.
+MIGRATION_MODULES = {"auditlog": None}
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"

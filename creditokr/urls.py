@@ -24,8 +24,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("creditokr.okrs.urls")),
     path("", include("creditokr.okrs.edit_urls")),
+    path("", include("creditokr.okrs.people_urls")),
     path("cycles/", include("creditokr.cycles.urls")),
     path("data/", include("creditokr.creditdata.urls")),
     path("", include("creditokr.calendars.urls")),
     path("", include("creditokr.reminders.urls")),
+    path("", include("creditokr.activity.urls")),
+    path("", include("creditokr.collab.urls")),
 ]

@@ -20,9 +20,11 @@ import pytest
 import time_machine
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from creditokr.accounts.models import Role
+from creditokr.accounts.models import Invitation, Role
 from creditokr.calendars.feeds import create_feed
 from creditokr.calendars.models import FeedScope
+from creditokr.collab.access import Thread
+from creditokr.collab.services import post_comment
 from creditokr.creditdata.models import DataSource, KeyResultFeed
 from creditokr.creditdata.services import upload_folder
 from creditokr.okrs.models import Initiative, Visibility
@@ -74,6 +76,22 @@ MATRIX: dict[str, Route] = {
         "POST", "key_result", OKR_EDITORS, success=ACTION, data=(("action", "archive"),)
     ),
     "archived_key_results": route("GET", "objective", EVERYONE, htmx=True),
+    # The change history: everyone reads the changes they may see; an
+    # objective's history is hidden exactly as the objective is.
+    "objective_history": route("GET", "objective", EVERYONE),
+    "activity_feed": route("GET", "", EVERYONE),
+    # Archive and restore are confirmed on a page showing the roll-up
+    # effect; delete is for administrators alone; anyone who may create
+    # objectives in the team (members and up, the colleague too) copies one.
+    "objective_archive_confirm": route(
+        "GET", "objective", OKR_EDITORS, data=(("action", "archive"),)
+    ),
+    "key_result_archive_confirm": route(
+        "GET", "key_result", OKR_EDITORS, data=(("action", "archive"),)
+    ),
+    "objective_delete": route("GET", "objective", {"admin"}),
+    "key_result_delete": route("GET", "key_result", {"admin"}),
+    "objective_duplicate": route("GET", "objective", OKR_EDITORS | {"colleague"}),
     "check_in_create": route("GET", "key_result", OKR_EDITORS),
     "initiative_create": route("GET", "objective", OKR_EDITORS),
     "initiative_edit": route("GET", "initiative", OKR_EDITORS),
@@ -125,6 +143,50 @@ MATRIX: dict[str, Route] = {
     "cadence_invite": route("POST", "cadence", PLANNERS, success=ACTION),
     # Reminders: everyone chooses their own notifications.
     "notification_preferences": route("GET", "", EVERYONE),
+    # People: everyone sees who carries what in a team (counted as they may
+    # see it); its managers assign its work in bulk and invite people, with
+    # administrators, who alone deactivate and reactivate people. Assigning
+    # one item, or its priority, is for those who may change it; ordering an
+    # objective's initiatives, for those who may change the objective (the
+    # member owns it). Sending an order the page did not draw is refused
+    # with a message, a 302 back to the objective like a success.
+    "team_list": route("GET", "", EVERYONE),
+    "team_detail": route("GET", "team", EVERYONE),
+    "team_work": route("GET", "team", PLANNERS),
+    "initiative_assign": route("GET", "initiative", OKR_EDITORS),
+    "key_result_assign": route("GET", "key_result", OKR_EDITORS),
+    "initiative_priority": route(
+        "POST",
+        "initiative",
+        OKR_EDITORS,
+        success=ACTION,
+        data=(("priority", "high"), ("version", "1")),
+    ),
+    "initiative_order": route("POST", "objective", OKR_EDITORS, success=ACTION),
+    "invitation_list": route("GET", "", PLANNERS),
+    "invitation_revoke": route("POST", "invitation", PLANNERS, success=ACTION),
+    "invitation_resend": route("POST", "invitation", PLANNERS, success=ACTION),
+    "person_list": route("GET", "", {"admin"}),
+    "person_deactivate": route("GET", "person", {"admin"}),
+    "person_reactivate": route("POST", "person", {"admin"}, success=ACTION),
+    # Comments: anyone who sees an objective reads and writes its threads,
+    # viewers included; the member wrote the comment below, so only they
+    # edit it, and they or an administrator remove it.
+    "objective_comments": route("GET", "objective", EVERYONE),
+    "key_result_comments": route(
+        "POST", "key_result", EVERYONE, success=ACTION, data=(("body", "Why?"),)
+    ),
+    "check_in_comments": route("GET", "check_in", EVERYONE, htmx=True),
+    "comment_edit": route("GET", "comment", {"member"}),
+    "comment_delete": route("POST", "comment", {"member", "admin"}, success=ACTION),
+    "objective_follow": route(
+        "POST", "objective", EVERYONE, success=ACTION, data=(("action", "follow"),)
+    ),
+    # Everyone reads and marks their own notifications.
+    "notifications": route("GET", "", EVERYONE),
+    "notifications_read": route(
+        "POST", "", EVERYONE, success=ACTION, data=(("all", "1"),)
+    ),
 }
 # Sign-in and sign-out are open to anyone by design.
 OPEN = {"login", "logout"}
@@ -134,7 +196,10 @@ OPEN |= {"calendar_feed"}
 # An unsubscribe link answers without sign-in, but only to a token signed
 # for one person and kind (tested at the end of this file).
 OPEN |= {"reminder_unsubscribe"}
-OBJECT_TARGETS = {"objective", "key_result", "initiative"}
+# An invitation's link answers without sign-in, but only to its token
+# (tested in test_people_invitations.py).
+OPEN |= {"invitation_accept"}
+OBJECT_TARGETS = {"objective", "key_result", "initiative", "check_in", "comment"}
 SOURCE_TARGETS = {"source", "upload"}  # hidden from people outside the team
 UPLOAD_TOKEN = "0123456789abcdef" * 2
 
@@ -203,6 +268,11 @@ def world(people, teams, quarter, settings, tmp_path):
             "cadence": quarter.cadence_events.first(),
             "source": source,
             "upload": source,
+            "team": teams["credit_risk"],
+            "invitation": matrix_invitation(people["manager"], teams["credit_risk"]),
+            "person": people["colleague"],
+            "check_in": key_result.check_ins.get(),
+            "comment": post_comment(member, Thread(objective), "A question"),
         }
     return objects
 
@@ -228,7 +298,23 @@ def url_args(row: Route, target: Any) -> list[Any]:
         return []
     if row.target == "upload":
         return [target.pk, UPLOAD_TOKEN]
+    if row.target == "team":
+        return [target.slug]
     return [target.pk]
+
+
+def matrix_invitation(manager, team) -> Invitation:
+    """An invitation to the team from its manager, waiting to be accepted."""
+    invitation, _ = Invitation.objects.get_or_create(
+        token_hash="0" * 64,
+        defaults={
+            "email": "new.person@example.test",
+            "team": team,
+            "invited_by": manager,
+            "expires_at": datetime(2026, 11, 20, tzinfo=UTC),
+        },
+    )
+    return invitation
 
 
 def expected_status(name: str, persona: str, visibility: Visibility) -> int:
@@ -285,6 +371,8 @@ PAGES_THAT_LIST = [
     ("cycle_list", None),
     ("cycle_detail", "cycle"),
     ("objective_detail", "parent"),
+    ("objective_history", "parent"),
+    ("activity_feed", None),
 ]
 
 
@@ -311,7 +399,9 @@ def test_a_team_only_objective_appears_on_no_page_for_an_outsider(
     for item in ("objective", "key_result", "initiative"):
         assert str(hidden[item]) not in page.text
     assert "Initiative seen by Whole organisation" in page.text or name not in {
-        "objective_detail"
+        "objective_detail",
+        "objective_history",
+        "activity_feed",
     }
 
 

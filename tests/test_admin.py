@@ -304,7 +304,9 @@ def test_a_stale_key_result_save_is_refused(admin_site, public_key_result, peopl
     data = opened(admin_site, public_key_result) | {"title": "Admin's title"}
     meanwhile = KeyResult.objects.get(pk=public_key_result.pk)
     meanwhile.target_value = Decimal("6.5")
-    services.update_key_result(people["member"], meanwhile, expected_version=1)
+    services.update_key_result(
+        people["member"], meanwhile, expected_version=1, reason="Budget cut"
+    )
 
     response = admin_site.post(change_url(public_key_result), data)
 

@@ -16,8 +16,9 @@ pytestmark = pytest.mark.django_db
 # Organisation, session, user, memberships, cycles (5); objectives, their
 # key results and latest check-ins (3); the same three for the aligned
 # children, and one empty look for grandchildren (4); visible parents (1);
-# team and owner choices (2).
-DASHBOARD_QUERIES = 15
+# team and owner choices (2); the unread count on the notification bell (1);
+# the newest change the viewer may see, where live updates start (1).
+DASHBOARD_QUERIES = 17
 
 
 @pytest.fixture(autouse=True)

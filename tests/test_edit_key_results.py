@@ -189,7 +189,9 @@ def test_editing_the_baseline_of_a_relative_target_moves_the_target(
     client.force_login(people["member"])
     url = reverse("key_result_edit", args=[key_result.pk])
 
-    response = client.post(url, edit_data(key_result, start_value="10"))
+    response = client.post(
+        url, edit_data(key_result, start_value="10", reason="Restated baseline")
+    )
 
     key_result.refresh_from_db()
     assert response.status_code == 302
@@ -446,7 +448,7 @@ def test_a_second_save_over_a_newer_version_is_a_conflict(
     loaded = client.get(url).context["form"]["version"].value()
     theirs = KeyResult.objects.get(pk=public_key_result.pk)
     theirs.target_value = Decimal("7")
-    services.update_key_result(people["manager"], theirs, 1)
+    services.update_key_result(people["manager"], theirs, 1, reason="Budget cut")
 
     response = client.post(
         url, edit_data(public_key_result, target_value="6", version=loaded)

@@ -460,7 +460,9 @@ def test_not_started_is_not_a_status_one_can_override_to(
 def test_clearing_the_override_shows_the_computed_status_again(
     client, people, public_objective
 ):
-    services.set_status_override(public_objective, "at_risk", "Late data", 1)
+    services.set_status_override(
+        people["manager"], public_objective, "at_risk", "Late data", 1
+    )
     client.force_login(people["manager"])
     url = reverse("objective_status", args=[public_objective.pk])
 

@@ -497,7 +497,13 @@ def test_a_parent_outside_the_chain_is_accepted(chain, quarter, teams, people):
 
 
 def test_an_override_is_stored_with_its_reason(public_objective):
-    set_status_override(public_objective, Status.AT_RISK, " bureau feed late ", 1)
+    set_status_override(
+        public_objective.owner,
+        public_objective,
+        Status.AT_RISK,
+        " bureau feed late ",
+        1,
+    )
 
     stored = Objective.objects.get(pk=public_objective.pk)
     assert stored.status_override == Status.AT_RISK
@@ -507,7 +513,9 @@ def test_an_override_is_stored_with_its_reason(public_objective):
 
 def test_an_override_without_a_reason_is_refused(public_objective):
     with pytest.raises(ValidationError) as raised:
-        set_status_override(public_objective, Status.AT_RISK, "  ", 1)
+        set_status_override(
+            public_objective.owner, public_objective, Status.AT_RISK, "  ", 1
+        )
 
     assert set(errors_of(raised)) == {"status_override_reason"}
     assert Objective.objects.get(pk=public_objective.pk).status_override == ""
@@ -516,16 +524,20 @@ def test_an_override_without_a_reason_is_refused(public_objective):
 @pytest.mark.parametrize("status", ["not_started", "purple", "On track"])
 def test_a_status_that_cannot_be_an_override_is_refused(public_objective, status):
     with pytest.raises(ValidationError) as raised:
-        set_status_override(public_objective, status, "because", 1)
+        set_status_override(
+            public_objective.owner, public_objective, status, "because", 1
+        )
 
     assert set(errors_of(raised)) == {"status_override"}
     assert Objective.objects.get(pk=public_objective.pk).version == 1
 
 
 def test_clearing_an_override_clears_its_reason(public_objective):
-    set_status_override(public_objective, Status.OFF_TRACK, "portfolio sold", 1)
+    set_status_override(
+        public_objective.owner, public_objective, Status.OFF_TRACK, "portfolio sold", 1
+    )
 
-    set_status_override(public_objective, "", "ignored", 2)
+    set_status_override(public_objective.owner, public_objective, "", "ignored", 2)
 
     stored = Objective.objects.get(pk=public_objective.pk)
     assert (stored.status_override, stored.status_override_reason) == ("", "")
@@ -533,10 +545,12 @@ def test_clearing_an_override_clears_its_reason(public_objective):
 
 def test_an_override_on_a_stale_copy_is_a_conflict(public_objective):
     stale = Objective.objects.get(pk=public_objective.pk)
-    set_status_override(public_objective, Status.AT_RISK, "first", 1)
+    set_status_override(
+        public_objective.owner, public_objective, Status.AT_RISK, "first", 1
+    )
 
     with pytest.raises(EditConflict):
-        set_status_override(stale, Status.COMPLETE, "second", 1)
+        set_status_override(stale.owner, stale, Status.COMPLETE, "second", 1)
 
     assert Objective.objects.get(pk=public_objective.pk).status_override_reason == (
         "first"

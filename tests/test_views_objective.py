@@ -283,5 +283,8 @@ def test_the_page_runs_the_same_queries_however_much_it_shows(
     # Session, organisation, user, memberships (4); the objective (1); its
     # card: objective, key results, latest check-ins, children, their key
     # results, grandchildren (6); the history (1); the initiatives (1); the
-    # data sources the viewer may see, for provenance (1).
-    assert small == large == 14
+    # data sources the viewer may see, for provenance (1); the unread count
+    # on the notification bell and whether the viewer follows it (2); the
+    # objective it was copied from and its copies (1); the newest change
+    # the viewer may see, where live updates start (1).
+    assert small == large == 18

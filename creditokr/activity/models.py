@@ -2,13 +2,40 @@
 
 django-auditlog writes the rows (it diffs the saved object against the
 stored one); this model adds what the product needs on each row: the reason
-given, and the objective and team the change belongs to, so that history is
-filtered by the same visibility rules as the objects themselves.
+given, and the objective, key result and team the change belongs to, so
+that history is filtered by the same visibility rules as the objects
+themselves and an objective's history can be narrowed to one key result.
+
+How a row gets its actor, reason and place is `recording`'s business; the
+manager here only hands each new row to it.
 """
 
-from auditlog.models import AbstractLogEntry
+from typing import Any
+
+from auditlog.models import AbstractLogEntry, LogEntryManager
 from django.conf import settings
 from django.db import models
+
+
+class ChangeRecordManager(LogEntryManager):  # type: ignore[misc]
+    def log_create(
+        self, instance: models.Model, force_log: bool = False, **kwargs: Any
+    ) -> "ChangeRecord | None":
+        """Write a row for a change to `instance`, or none if nothing changed.
+
+        django-auditlog calls this for every save of a registered model;
+        `recording.prepare` tidies the changes, and fills in who, why and
+        where, before the row is written.
+        """
+        from creditokr.activity.recording import prepare
+
+        fields = prepare(instance, force_log=force_log, **kwargs)
+        if fields is None:
+            return None
+        entry: ChangeRecord | None = super().log_create(
+            instance, force_log=force_log, **fields
+        )
+        return entry
 
 
 class ChangeRecord(AbstractLogEntry):  # type: ignore[misc]
@@ -20,6 +47,15 @@ class ChangeRecord(AbstractLogEntry):  # type: ignore[misc]
         blank=True,
         related_name="+",
         help_text="The objective the change belongs to; empty once it is deleted.",
+    )
+    key_result = models.ForeignKey(
+        "okrs.KeyResult",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The key result a change to it or one of its check-ins "
+        "belongs to; empty once it is deleted.",
     )
     team = models.ForeignKey(
         "accounts.Team",
@@ -42,6 +78,8 @@ class ChangeRecord(AbstractLogEntry):  # type: ignore[misc]
         help_text="The person a membership or account change is about.",
     )
 
+    objects = ChangeRecordManager()
+
     class Meta(AbstractLogEntry.Meta):  # type: ignore[misc]
         verbose_name = "change"
         verbose_name_plural = "changes"
@@ -49,4 +87,5 @@ class ChangeRecord(AbstractLogEntry):  # type: ignore[misc]
             models.Index(fields=["objective", "-timestamp"]),
             models.Index(fields=["team", "-timestamp"]),
             models.Index(fields=["actor", "-timestamp"]),
+            models.Index(fields=["key_result", "-timestamp"]),
         ]

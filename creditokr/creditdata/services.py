@@ -507,7 +507,12 @@ def _set_baseline(
         return baseline
     expected = key_result.version
     key_result.start_value = baseline
-    okr_services.update_key_result(context.feed.created_by, key_result, expected)
+    okr_services.update_key_result(
+        context.feed.created_by,
+        key_result,
+        expected,
+        reason=f"Baseline from {context.feed.source}: {how}.",
+    )
     FeedReading.objects.create(
         key_result=key_result,
         check_in=None,

@@ -7,6 +7,7 @@ page asks before every step and says what the step means.
 
 from dataclasses import dataclass
 
+from creditokr.accounts.models import User
 from creditokr.cycles import services
 from creditokr.cycles.models import Cycle, CycleState
 from creditokr.okrs import access
@@ -100,12 +101,12 @@ def checked_move(cycle: Cycle, to_state: str, back: bool) -> StateMove:
     return StateMove(cycle, check(cycle, to_state), back)
 
 
-def make(move: StateMove) -> None:
+def make(move: StateMove, user: User | None = None) -> None:
     """Take the step, once, however many people ask for it at the same time."""
     if move.back:
-        services.reopen_cycle(move.cycle, move.to_state)
+        services.reopen_cycle(move.cycle, move.to_state, user)
     else:
-        services.advance_cycle_state(move.cycle, move.to_state)
+        services.advance_cycle_state(move.cycle, move.to_state, user)
 
 
 def moved_message(move: StateMove) -> str:

@@ -1,4 +1,8 @@
-"""Creating cycles on the fiscal calendar, with their cadence events."""
+"""Creating cycles on the fiscal calendar, with their cadence events.
+
+Who made a cycle, or moved it on or back, is kept in the change history:
+the operations take the person (`user`) and write it with the change.
+"""
 
 from datetime import date, datetime, time, timedelta
 
@@ -8,6 +12,7 @@ from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from creditokr.accounts.models import Organisation, Team, User
+from creditokr.activity.recording import acting, record
 from creditokr.cycles.fiscal import FiscalPeriod, local_datetime
 from creditokr.cycles.models import (
     CadenceEvent,
@@ -32,6 +37,7 @@ def ensure_cycle(
     period: FiscalPeriod,
     today: date,
     attendees: Team | None = None,
+    user: User | None = None,
 ) -> Cycle:
     """The cycle for a fiscal period, created (with its cadence) if missing.
 
@@ -41,7 +47,7 @@ def ensure_cycle(
     off its old dates as the new period's.
     """
     kind = CycleKind.YEAR if period.quarter is None else CycleKind.QUARTER
-    with transaction.atomic():
+    with transaction.atomic(), acting(user):
         cycle, created = Cycle.objects.get_or_create(
             kind=kind,
             fiscal_year=period.fiscal_year,
@@ -135,13 +141,16 @@ def following_period(organisation: Organisation, cycle: Cycle) -> FiscalPeriod:
     return calendar.quarter_of(day_after)
 
 
-def next_cycle(organisation: Organisation, cycle: Cycle, today: date) -> Cycle:
+def next_cycle(
+    organisation: Organisation, cycle: Cycle, today: date, user: User | None = None
+) -> Cycle:
     """The cycle after `cycle` (next quarter, across the fiscal-year end).
 
     Raises ValidationError if that fiscal year and quarter are taken by a
     cycle made under an earlier fiscal calendar (see `ensure_cycle`).
     """
-    return ensure_cycle(organisation, following_period(organisation, cycle), today)
+    period = following_period(organisation, cycle)
+    return ensure_cycle(organisation, period, today, user=user)
 
 
 def cycles_containing(day: date) -> QuerySet[Cycle]:
@@ -234,31 +243,40 @@ def check_reopen(cycle: Cycle, to_state: str) -> CycleState:
     return previous
 
 
-def advance_cycle_state(cycle: Cycle, to_state: str) -> None:
+def advance_cycle_state(cycle: Cycle, to_state: str, user: User | None = None) -> None:
     """Move a cycle on: planning, active, in review, closed.
 
     The update only happens if the cycle is still in the state the person
     saw, so two people pressing the same button move it one step, not two.
     """
-    _move(cycle, check_advance(cycle, to_state))
+    _move(cycle, check_advance(cycle, to_state), user)
 
 
-def reopen_cycle(cycle: Cycle, to_state: str) -> None:
+def reopen_cycle(cycle: Cycle, to_state: str, user: User | None = None) -> None:
     """Step a cycle back one state: closed, in review, active, planning.
 
     Reopening a closed cycle lets objectives, templates and rescheduled
     meetings into it again. Like `advance_cycle_state`, it moves one step
     however many times it is asked from the same state.
     """
-    _move(cycle, check_reopen(cycle, to_state))
+    _move(cycle, check_reopen(cycle, to_state), user)
 
 
-def _move(cycle: Cycle, to_state: CycleState) -> None:
-    moved = Cycle.objects.filter(pk=cycle.pk, state=cycle.state).update(state=to_state)
-    if not moved:
-        raise ValidationError(
-            {"state": f"Someone else changed the state of {cycle}; reload the page."}
+def _move(cycle: Cycle, to_state: CycleState, user: User | None) -> None:
+    """Take the step, and write it to the history (an update sends no
+    signals)."""
+    with transaction.atomic():
+        moved = Cycle.objects.filter(pk=cycle.pk, state=cycle.state).update(
+            state=to_state
         )
+        if not moved:
+            raise ValidationError(
+                {
+                    "state": f"Someone else changed the state of {cycle}; "
+                    "reload the page."
+                }
+            )
+        record(cycle, user, {"state": [cycle.state, to_state.value]})
     cycle.state = to_state
 
 

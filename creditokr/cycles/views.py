@@ -239,7 +239,7 @@ def cycle_create(request: PageRequest) -> HttpResponse:
     period = form.fiscal_period
     existing = services.find_cycle(period)
     try:
-        cycle = services.ensure_cycle(organisation, period, today)
+        cycle = services.ensure_cycle(organisation, period, today, user=actor.user)
     except ValidationError as error:
         form.add_error(None, error)
         return _show_form(request, form, context, status=HTTPStatus.BAD_REQUEST)
@@ -270,7 +270,7 @@ def cycle_next(request: PageRequest, pk: int) -> HttpResponse:
 
     existing = services.find_cycle(services.following_period(organisation, cycle))
     try:
-        created = services.next_cycle(organisation, cycle, _today(request))
+        created = services.next_cycle(organisation, cycle, _today(request), actor.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return _go_to(request, cycle)
@@ -306,7 +306,7 @@ def cycle_state(request: PageRequest, pk: int) -> HttpResponse:
         move = moves.checked_move(cycle, to_state, back)
         if request.POST.get("confirm") != "yes":
             return render(request, "cycles/confirm_state.html", {"move": move})
-        moves.make(move)
+        moves.make(move, actor.user)
     except ValidationError as error:
         message = " ".join(error.messages)
         return _refuse(request, actor, cycle, state_error=message)

@@ -141,7 +141,9 @@ def objective_edit(request: PageRequest, pk: int) -> HttpResponse:
     form = form_for(objective, form_flow.submitted(request))
 
     def save() -> HttpResponse:
-        services.update_objective(actor.user, form.instance, form.loaded_version)
+        services.update_objective(
+            actor.user, form.instance, form.loaded_version, form.change_reason
+        )
         return form_flow.finish(request, objective, "Objective saved.")
 
     return form_flow.handle(request, form, screen, save, form_for)
@@ -172,7 +174,9 @@ def objective_status(request: PageRequest, pk: int) -> HttpResponse:
     def save() -> HttpResponse:
         status = "" if clearing else form.cleaned_data["status_override"]
         reason = "" if clearing else form.cleaned_data["status_override_reason"]
-        services.set_status_override(form.instance, status, reason, form.loaded_version)
+        services.set_status_override(
+            actor.user, form.instance, status, reason, form.loaded_version
+        )
         if clearing:
             return form_flow.finish(
                 request,
@@ -280,7 +284,9 @@ def key_result_edit(request: PageRequest, pk: int) -> HttpResponse:
     form = form_for(key_result, form_flow.submitted(request))
 
     def save() -> HttpResponse:
-        services.update_key_result(actor.user, form.instance, form.loaded_version)
+        services.update_key_result(
+            actor.user, form.instance, form.loaded_version, form.change_reason
+        )
         return form_flow.finish(request, objective, "Key result saved.")
 
     return form_flow.handle(request, form, screen, save, form_for)
@@ -447,7 +453,9 @@ def initiative_edit(request: PageRequest, pk: int) -> HttpResponse:
     form = form_for(initiative, form_flow.submitted(request))
 
     def save() -> HttpResponse:
-        services.update_initiative(actor.user, form.instance, form.loaded_version)
+        services.update_initiative(
+            actor.user, form.instance, form.loaded_version, form.change_reason
+        )
         return form_flow.finish(request, objective, "Initiative saved.")
 
     return form_flow.handle(request, form, screen, save, form_for)

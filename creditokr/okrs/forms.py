@@ -51,9 +51,13 @@ class VersionedForm[M: (Objective, KeyResult, Initiative)](forms.ModelForm[M]):
     inputs), so after a conflict `changed_data` says what this editor
     changed rather than what differs from someone else's newer save. A new
     object's form carries a one-time token instead.
+
+    An edit whose form sets `reason_help` also asks for the reason for the
+    change, which the history keeps with it.
     """
 
     version = VersionField(required=False)
+    reason_help = ""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -61,15 +65,27 @@ class VersionedForm[M: (Objective, KeyResult, Initiative)](forms.ModelForm[M]):
             carry_submission_token(self)
             return
 
+        if self.reason_help:
+            self.fields["reason"] = forms.CharField(
+                label="Reason for the change",
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 2}),
+                help_text=self.reason_help,
+            )
         self.fields["version"].required = True
         self.initial.setdefault("version", self.instance.version)
         for name, field in self.fields.items():
-            field.show_hidden_initial = name != "version"
+            field.show_hidden_initial = name not in ("version", "reason")
 
     @property
     def loaded_version(self) -> int:
         version: int = self.cleaned_data["version"]
         return version
+
+    @property
+    def change_reason(self) -> str:
+        """Why the editor made the change, as they said it ("" if unsaid)."""
+        return str(self.cleaned_data.get("reason") or "").strip()
 
     @property
     def token(self) -> str:
@@ -105,6 +121,11 @@ class ObjectiveForm(VersionedForm[Objective]):
             "priority",
         ]
         widgets = {"title": WIDE_TEXT, "description": forms.Textarea(attrs={"rows": 3})}
+
+    reason_help = (
+        "Optional; kept with this change in the objective's history, e.g. "
+        "'Moved to Q4 after the portfolio sale'."
+    )
 
     def __init__(self, actor: Actor, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -282,6 +303,12 @@ class KeyResultForm(VersionedForm[KeyResult]):
         widgets = {"title": WIDE_TEXT, "definition": forms.Textarea(attrs={"rows": 2})}
         help_texts = {"currency_code": "Three capital letters, like GBP or EUR."}
 
+    reason_help = (
+        "The target is the kind, the baseline, the target and how it is set; "
+        "other edits need no reason. Kept with the change in the key "
+        "result's history."
+    )
+
     def __init__(
         self, actor: Actor, objective: Objective, *args: Any, **kwargs: Any
     ) -> None:
@@ -408,6 +435,8 @@ class InitiativeForm(VersionedForm[Initiative]):
         ]
         labels = {"key_result": "Moves key result"}
         widgets = {"title": WIDE_TEXT, "description": forms.Textarea(attrs={"rows": 3})}
+
+    reason_help = "Optional; kept with this change in the objective's history."
 
     def __init__(
         self, actor: Actor, objective: Objective, *args: Any, **kwargs: Any
