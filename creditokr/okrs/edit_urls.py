@@ -3,7 +3,7 @@ archived key results they restore from."""
 
 from django.urls import path
 
-from creditokr.okrs import edit_views
+from creditokr.okrs import edit_views, lifecycle_views
 
 urlpatterns = [
     path("objectives/new/", edit_views.objective_create, name="objective_create"),
@@ -52,5 +52,30 @@ urlpatterns = [
         "initiatives/<id:pk>/edit/",
         edit_views.initiative_edit,
         name="initiative_edit",
+    ),
+    path(
+        "objectives/<id:pk>/archive/confirm/",
+        lifecycle_views.objective_archive_confirm,
+        name="objective_archive_confirm",
+    ),
+    path(
+        "key-results/<id:pk>/archive/confirm/",
+        lifecycle_views.key_result_archive_confirm,
+        name="key_result_archive_confirm",
+    ),
+    path(
+        "objectives/<id:pk>/delete/",
+        lifecycle_views.objective_delete,
+        name="objective_delete",
+    ),
+    path(
+        "key-results/<id:pk>/delete/",
+        lifecycle_views.key_result_delete,
+        name="key_result_delete",
+    ),
+    path(
+        "objectives/<id:pk>/duplicate/",
+        lifecycle_views.objective_duplicate,
+        name="objective_duplicate",
     ),
 ]

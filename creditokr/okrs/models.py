@@ -86,6 +86,14 @@ class Objective(models.Model):
         help_text="Shown until the first check-in (e.g. from a template).",
     )
     template_key = models.CharField(max_length=200, blank=True, db_index=True)
+    copied_from = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="copies",
+        help_text="The objective this one was carried over from.",
+    )
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
