@@ -316,6 +316,10 @@ def env_mailer(name: str, default_folder: Path) -> dict[str, Any]:
     return {"BACKEND": backend, "OPTIONS": options}
 
 
+# How long a read from Redis may take: longer than channels_redis's waits.
+REDIS_READ_SECONDS = 30
+
+
 def env_channel_layers(name: str) -> dict[str, Any]:
     """Django Channels' layer: in-process by default, Redis when `name` is set.
 
@@ -333,9 +337,13 @@ def env_channel_layers(name: str) -> dict[str, Any]:
         raise SettingError(
             f"{name} must be a Redis address like redis://127.0.0.1:6379/0."
         )
+    # channels_redis waits up to 5 s at a time for a connection's next
+    # message; redis-py gives up on a read after 5 s unless told otherwise,
+    # which would drop every connection that is quiet for that long.
+    host = {"address": url, "socket_timeout": REDIS_READ_SECONDS}
     return {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [url], "prefix": "creditokr"},
+            "CONFIG": {"hosts": [host], "prefix": "creditokr"},
         }
     }
