@@ -3,7 +3,14 @@ from django.contrib.auth.admin import UserAdmin
 from django.forms import ModelForm
 from django.http import HttpRequest
 
-from creditokr.accounts.models import Membership, Organisation, Role, Team, User
+from creditokr.accounts.models import (
+    Invitation,
+    Membership,
+    Organisation,
+    Role,
+    Team,
+    User,
+)
 from creditokr.cycles.models import Cycle
 
 CALENDAR_FIELDS = {"fiscal_year_start_month", "fiscal_year_label"}
@@ -55,3 +62,45 @@ class OrganisationAdmin(admin.ModelAdmin[Organisation]):
 class TeamAdmin(admin.ModelAdmin[Team]):
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin[Invitation]):
+    """Invitations are made and sent from the app (Teams → Invite someone),
+    which emails the link; here they are only looked up."""
+
+    list_display = [
+        "email",
+        "team",
+        "role",
+        "invited_by",
+        "created_at",
+        "expires_at",
+        "accepted_at",
+        "revoked_at",
+    ]
+    list_filter = ["team", "role"]
+    search_fields = ["email"]
+    readonly_fields = [
+        "email",
+        "team",
+        "role",
+        "invited_by",
+        "created_at",
+        "expires_at",
+        "sent_at",
+        "times_sent",
+        "accepted_at",
+        "accepted_by",
+        "revoked_at",
+        "revoked_by",
+    ]
+    exclude = ["token_hash"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(
+        self, request: HttpRequest, obj: Invitation | None = None
+    ) -> bool:
+        return False
