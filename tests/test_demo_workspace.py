@@ -15,6 +15,7 @@ import time_machine
 from django.core.management import call_command
 
 from creditokr.accounts.models import Membership, Organisation, Role, Team, User
+from creditokr.collab.models import Comment, Notification, NotificationKind
 from creditokr.core.management.commands.demo_workspace import (
     DEMO_PASSWORD,
     history_dates,
@@ -119,6 +120,27 @@ def test_the_senior_manager_only_reads():
     assert not senior.is_superuser
     assert not actor_for(senior).is_contributor
     assert senior.memberships.filter(team__name="Senior Management").exists()
+
+
+@pytest.mark.usefixtures("in_december")
+def test_the_demo_has_a_conversation_with_a_mention():
+    demo()
+
+    comments = list(Comment.objects.select_related("author", "key_result"))
+    assert [c.author.username for c in comments] == [
+        "senior.manager",
+        "credit.analyst",
+    ]
+    assert {c.key_result.template_key for c in comments} == {"faster-credit-approval"}
+    analyst = User.objects.get(username="credit.analyst")
+    assert list(comments[0].mentions.all()) == [analyst]
+    assert '<span class="mention"' in comments[0].body_html
+    assert (
+        Notification.objects.filter(
+            recipient=analyst, kind=NotificationKind.MENTION
+        ).count()
+        == 1
+    )
 
 
 @pytest.mark.usefixtures("in_december")

@@ -217,8 +217,9 @@ def test_an_editor_sees_archived_key_results_with_restore(
     assert "Archived key results (1)" in response.text
     assert archived_key_result.title in response.text
     assert public_key_result.title not in response.text
-    restore = reverse("key_result_archive", args=[archived_key_result.pk])
-    assert f'action="{restore}"' in response.text
+    # Restore opens the page that shows the effect on the objective first.
+    restore = reverse("key_result_archive_confirm", args=[archived_key_result.pk])
+    assert f'<form method="get" action="{restore}">' in response.text
     assert 'name="action" value="restore"' in response.text
 
 

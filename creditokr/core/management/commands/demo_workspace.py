@@ -292,6 +292,7 @@ def create_demo() -> Cycle:
         year, teams["Credit Risk"], people["credit.manager"], key_results, today
     )
     _add_team_only_objective(year, teams["Collections"], people, today)
+    _add_conversation(key_results, people)
     logger.info("demo workspace created in cycle %s", year.pk)
     return year
 
@@ -530,3 +531,27 @@ def _add_team_only_objective(
     services.record_check_in(
         collector, coded, as_of=today, value=Decimal(92), today=today
     )
+
+
+def _add_conversation(
+    key_results: dict[str, KeyResult], people: dict[str, User]
+) -> None:
+    """A question from senior management and the analyst's answer, with a
+    mention, so the discussion, notifications and history have something."""
+    from creditokr.collab.access import Thread
+    from creditokr.collab.services import follow, post_comment
+
+    key_result = key_results["faster-credit-approval"]
+    thread = Thread(key_result.objective, key_result)
+    post_comment(
+        people["senior.manager"],
+        thread,
+        "Are we counting **business days** here? @credit.analyst, can you confirm?",
+    )
+    post_comment(
+        people["credit.analyst"],
+        thread,
+        "Yes: business days from a complete application to the decision, "
+        "weekends and bank holidays excluded.",
+    )
+    follow(people["senior.manager"], key_result.objective)
