@@ -1,8 +1,8 @@
 """ASGI entry point, served by uvicorn (`make run`, or behind a proxy).
 
 Pages are Django's; WebSocket connections at /live/ carry live updates to
-signed-in people (creditokr.live), refused unless the Origin header names
-one of ALLOWED_HOSTS.
+signed-in people (creditokr.live), refused unless the Origin header is
+this site's own address (see creditokr.live.origin) on one of ALLOWED_HOSTS.
 """
 
 import os
@@ -16,14 +16,14 @@ django_application = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from creditokr.live.origin import SameOriginValidator  # noqa: E402
 from creditokr.live.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_application,
-        "websocket": AllowedHostsOriginValidator(
+        "websocket": SameOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),
     }

@@ -652,6 +652,18 @@ def test_the_page_refuses_the_same_cycle(client, people, original, quarter):
     assert Objective.objects.count() == 1
 
 
+@pytest.mark.parametrize("data", [{}, {"cycle": ""}])
+def test_a_post_without_a_cycle_copies_nothing(client, people, original, data):
+    client.force_login(people["manager"])
+
+    response = client.post(reverse("objective_duplicate", args=[original.pk]), data)
+
+    assert response.status_code == 400
+    assert "Pick a cycle from the list to copy it to." in response.text
+    assert Objective.objects.count() == 1
+    assert Cycle.objects.filter(quarter=4).count() == 0
+
+
 def test_the_page_shows_the_copy_already_made(client, people, original):
     client.force_login(people["manager"])
     url = reverse("objective_duplicate", args=[original.pk])

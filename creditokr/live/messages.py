@@ -68,7 +68,9 @@ def catch_up(actor: Actor, since: int) -> Missed | Reload:
     )
     if len(records) > CATCH_UP_LIMIT:
         return Reload(type="reload", latest=latest_id(actor))
-    latest = records[-1].pk if records else since
+    # A page cannot have seen a change that does not exist yet (an id from
+    # before a database restore, say): it is told where the history stands.
+    latest = records[-1].pk if records else min(since, latest_id(actor))
     return Missed(type="missed", changes=change_messages(records), latest=latest)
 
 

@@ -315,7 +315,9 @@ def objective_duplicate(request: PageRequest, pk: int) -> HttpResponse:
     organisation = request.organisation
     targets = lifecycle.copy_targets(actor, objective, organisation)
     data = request.POST if request.method == "POST" else request.GET
-    key = data.get("cycle") or (targets[0].key if targets else "")
+    # The form preselects the default; a POST must say which cycle it means.
+    default = targets[0].key if targets and request.method == "GET" else ""
+    key = data.get("cycle") or default
     target = lifecycle.target_for(key, targets)
 
     errors: list[str] = []

@@ -341,11 +341,11 @@ def update_key_result(
     check_key_result(key_result)
     changed = _target_changes(key_result, expected_version)
     if changed and not reason.strip():
+        parts = "" if changed == ["target"] else f" ({', '.join(changed)})"
         raise ValidationError(
             {
-                "reason": f"This changes the target ({', '.join(changed)}); say "
-                "why in “Reason for the change”. The reason is kept in the "
-                "key result's history."
+                "reason": f"This changes the target{parts}; say why in “Reason "
+                "for the change”. The reason is kept in the key result's history."
             }
         )
     attribute(key_result, user, reason)

@@ -24,7 +24,7 @@ from tests.test_edit_objectives import objective_data
 
 Action = ChangeRecord.Action
 TARGET_REFUSED = (
-    "This changes the target (target); say why in “Reason for the change”. "
+    "This changes the target; say why in “Reason for the change”. "
     "The reason is kept in the key result's history."
 )
 

@@ -112,6 +112,18 @@ async def test_a_page_that_missed_nothing_is_told_so(people, public_key_result):
     }
 
 
+async def test_a_page_ahead_of_the_history_is_brought_back_to_it(
+    people, public_key_result
+):
+    newest = await newest_id()
+
+    assert await catch_up(people["outsider"], newest + 1000) == {
+        "type": "missed",
+        "changes": [],
+        "latest": newest,
+    }
+
+
 @pytest.mark.parametrize(
     ("made", "expected"), [(CATCH_UP_LIMIT, "missed"), (CATCH_UP_LIMIT + 1, "reload")]
 )

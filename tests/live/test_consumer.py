@@ -138,12 +138,40 @@ async def test_a_deactivated_person_is_refused(people):
 
 
 @pytest.mark.parametrize(
-    "origin", [b"http://evil.example", b"null", b"http://127.0.0.1.evil.example"]
+    "origin",
+    [
+        b"http://evil.example",
+        b"null",
+        b"http://127.0.0.1.evil.example",
+        # The same host on another port or scheme is another site: browsers
+        # would send it this site's cookies all the same.
+        b"http://127.0.0.1:9999",
+        b"https://127.0.0.1",
+        b"http://localhost",
+    ],
 )
 async def test_a_page_from_another_site_is_refused(people, origin):
     _, connected = await open_page(people["member"], origin=origin)
 
     assert not connected
+
+
+async def test_the_default_port_may_be_written_out(people):
+    page, connected = await open_page(people["member"], origin=b"http://127.0.0.1:80")
+
+    assert connected
+    await page.disconnect()
+
+
+async def test_a_trusted_origin_is_let_in(people, settings):
+    settings.CSRF_TRUSTED_ORIGINS = ["https://okr.example.com"]
+
+    page, connected = await open_page(
+        people["member"], origin=b"https://okr.example.com"
+    )
+
+    assert connected
+    await page.disconnect()
 
 
 async def test_joining_a_team_lets_a_person_hear_its_team_only_changes(

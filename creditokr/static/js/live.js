@@ -172,6 +172,10 @@
   }
 
   function refreshFor(changes) {
+    // A change this page made has already been drawn by the response to it;
+    // redrawing would move the keyboard focus away. The same person's
+    // change from another tab or device (this page not in focus) is shown.
+    changes = changes.filter((change) => !(change.actor === ME && document.hasFocus()));
     for (const region of document.querySelectorAll(REGION)) {
       if (changes.some((change) => shows(region, change))) {
         pending.add(region);
