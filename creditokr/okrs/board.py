@@ -128,7 +128,7 @@ def objective_cards(
     cards = _cards_for(loaded, organisation, today)
     _attach_children(actor, cards, organisation, today)
     for card in cards:
-        _roll_up(card)
+        roll_up(card)
     return cards
 
 
@@ -222,10 +222,10 @@ def _attach_children(
         level = child_cards
 
 
-def _roll_up(card: ObjectiveCard) -> None:
+def roll_up(card: ObjectiveCard) -> None:
     """Progress and status from key results, else from visible children."""
     for child in card.children:
-        _roll_up(child)
+        roll_up(child)
 
     if card.key_results:
         card.progress = weighted_progress(

@@ -50,11 +50,8 @@ from creditokr.okrs.board import (
     ObjectiveCard,
     key_result_card,
     objective_cards,
+    roll_up,  # the board's own rule, so an effect matches what it will show
 )
-
-# The board's roll-up rule itself, so an effect is never worked out apart
-# from what the board will show afterwards.
-from creditokr.okrs.board import _roll_up as roll_up
 from creditokr.okrs.key_result_checks import check_key_result
 from creditokr.okrs.models import (
     CheckIn,
